@@ -1,0 +1,152 @@
+"""Self-describing model files: the ONNX metadata the exporter writes and the loader checks.
+
+Training builds the metadata with :func:`build_metadata`; the classifier
+reads it back with :func:`parse_metadata`, which refuses a model whose
+metadata is missing or does not match :mod:`recognizer.preprocess`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from recognizer.errors import ModelFormatError
+from recognizer.preprocess import INPUT_SHAPE, LETTERS, PIXEL_OFFSET, PIXEL_SCALE
+
+FORMAT_VERSION = "1"
+
+KEY_FORMAT = "asl.format_version"
+KEY_LABELS = "asl.labels"
+KEY_INPUT_SHAPE = "asl.input_shape"
+KEY_PIXEL_SCALE = "asl.pixel_scale"
+KEY_PIXEL_OFFSET = "asl.pixel_offset"
+KEY_TEST_METRICS = "asl.test_metrics"
+KEY_TRAIN_SHA256 = "asl.train_csv_sha256"
+KEY_CREATED = "asl.created"
+KEY_PACKAGE_VERSION = "asl.package_version"
+KEY_CONFIG = "asl.training_config"
+
+REQUIRED_KEYS = (
+    KEY_FORMAT,
+    KEY_LABELS,
+    KEY_INPUT_SHAPE,
+    KEY_PIXEL_SCALE,
+    KEY_PIXEL_OFFSET,
+    KEY_TEST_METRICS,
+    KEY_TRAIN_SHA256,
+    KEY_CREATED,
+    KEY_PACKAGE_VERSION,
+)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a model file says about itself."""
+
+    labels: str
+    input_shape: tuple[int, int, int]
+    pixel_scale: float
+    pixel_offset: float
+    test_metrics: dict[str, Any] = field(default_factory=dict)
+    train_csv_sha256: str = ""
+    created: str = ""
+    package_version: str = ""
+    training_config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def test_accuracy(self) -> float | None:
+        value = self.test_metrics.get("test_accuracy")
+        return float(value) if value is not None else None
+
+
+def build_metadata(
+    *,
+    test_metrics: Mapping[str, Any],
+    train_csv_sha256: str,
+    created: str,
+    package_version: str,
+    training_config: Mapping[str, Any] | None = None,
+) -> dict[str, str]:
+    """The string->string metadata map to store in an exported ONNX model."""
+    meta = {
+        KEY_FORMAT: FORMAT_VERSION,
+        KEY_LABELS: LETTERS,
+        KEY_INPUT_SHAPE: json.dumps(list(INPUT_SHAPE)),
+        KEY_PIXEL_SCALE: repr(PIXEL_SCALE),
+        KEY_PIXEL_OFFSET: repr(PIXEL_OFFSET),
+        KEY_TEST_METRICS: json.dumps(dict(test_metrics), sort_keys=True),
+        KEY_TRAIN_SHA256: train_csv_sha256,
+        KEY_CREATED: created,
+        KEY_PACKAGE_VERSION: package_version,
+    }
+    if training_config is not None:
+        meta[KEY_CONFIG] = json.dumps(dict(training_config), sort_keys=True, default=str)
+    return meta
+
+
+def _json_field(meta: Mapping[str, str], key: str, source: str) -> Any:
+    try:
+        return json.loads(meta[key])
+    except (TypeError, ValueError) as exc:
+        raise ModelFormatError(f"{source}: metadata field {key!r} is not valid JSON") from exc
+
+
+def _float_field(meta: Mapping[str, str], key: str, source: str) -> float:
+    try:
+        value = float(meta[key])
+    except (TypeError, ValueError) as exc:
+        raise ModelFormatError(f"{source}: metadata field {key!r} is not a number") from exc
+    if not math.isfinite(value):
+        raise ModelFormatError(f"{source}: metadata field {key!r} is not finite")
+    return value
+
+
+def parse_metadata(meta: Mapping[str, str], source: str = "model") -> ModelInfo:
+    """Check a model's metadata against this program's preprocessing; return it parsed.
+
+    Raises :class:`ModelFormatError` with a one-line message naming ``source``
+    when a field is missing or disagrees with :mod:`recognizer.preprocess`.
+    """
+    missing = [key for key in REQUIRED_KEYS if key not in meta]
+    if missing:
+        raise ModelFormatError(
+            f"{source}: not an ASL letter model (metadata lacks {', '.join(missing)})"
+        )
+    if meta[KEY_FORMAT] != FORMAT_VERSION:
+        raise ModelFormatError(
+            f"{source}: metadata format {meta[KEY_FORMAT]!r} is not supported (expected {FORMAT_VERSION!r})"
+        )
+    if meta[KEY_LABELS] != LETTERS:
+        raise ModelFormatError(f"{source}: labels {meta[KEY_LABELS]!r} do not match {LETTERS!r}")
+    shape = _json_field(meta, KEY_INPUT_SHAPE, source)
+    if not isinstance(shape, list) or tuple(shape) != INPUT_SHAPE:
+        raise ModelFormatError(f"{source}: input shape {shape!r} does not match {list(INPUT_SHAPE)}")
+    scale = _float_field(meta, KEY_PIXEL_SCALE, source)
+    offset = _float_field(meta, KEY_PIXEL_OFFSET, source)
+    if not math.isclose(scale, PIXEL_SCALE, rel_tol=1e-6) or not math.isclose(
+        offset, PIXEL_OFFSET, abs_tol=1e-6
+    ):
+        raise ModelFormatError(
+            f"{source}: pixel normalisation x*{scale}+{offset} does not match x*{PIXEL_SCALE}+{PIXEL_OFFSET}"
+        )
+    metrics = _json_field(meta, KEY_TEST_METRICS, source)
+    if not isinstance(metrics, dict):
+        raise ModelFormatError(f"{source}: metadata field {KEY_TEST_METRICS!r} is not an object")
+    config: dict[str, Any] = {}
+    if KEY_CONFIG in meta:
+        loaded = _json_field(meta, KEY_CONFIG, source)
+        config = loaded if isinstance(loaded, dict) else {}
+    return ModelInfo(
+        labels=meta[KEY_LABELS],
+        input_shape=INPUT_SHAPE,
+        pixel_scale=scale,
+        pixel_offset=offset,
+        test_metrics=metrics,
+        train_csv_sha256=meta[KEY_TRAIN_SHA256],
+        created=meta[KEY_CREATED],
+        package_version=meta[KEY_PACKAGE_VERSION],
+        training_config=config,
+    )

@@ -1,0 +1,48 @@
+"""Small frozen result types shared by the engine, the CLIs and the GUI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from recognizer.preprocess import LETTERS, SquareBox
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction:
+    """The classifier's answer for one 28x28 image."""
+
+    letter: str
+    confidence: float
+    probabilities: np.ndarray  # shape (NUM_CLASSES,), sums to 1
+
+    def top_k(self, k: int = 3) -> list[tuple[str, float]]:
+        """The ``k`` most likely letters with their probabilities, best first."""
+        order = np.argsort(self.probabilities)[::-1][:k]
+        return [(LETTERS[i], float(self.probabilities[i])) for i in order]
+
+
+@dataclass(frozen=True, eq=False)
+class HandObservation:
+    """One hand found in a frame, in that frame's pixel coordinates."""
+
+    box: SquareBox  # axis-aligned square around the hand (no crop margin applied)
+    score: float  # detector/landmark confidence, 0..1
+    landmarks: np.ndarray | None = None  # (21, 2) float32 x, y, MediaPipe order; None in box modes
+    handedness: str | None = None  # "left" or "right" (the signer's hand), None when unknown
+    rotation: float = 0.0  # radians; the hand's roll (wrist -> middle knuckle vs. straight up)
+
+
+@dataclass(frozen=True, eq=False)
+class FrameResult:
+    """Everything the engine worked out for one frame."""
+
+    frame_index: int
+    timestamp: float  # seconds, monotonic clock of the source or caller
+    hand: HandObservation | None  # None: no hand in view (never a letter)
+    model_input: np.ndarray | None  # the 28x28 uint8 image the classifier saw
+    prediction: Prediction | None  # None when there was no hand
+    text: str  # the spelled text so far
+    committed: str | None = None  # letter (or " ") committed on this frame, if any
+    timings_ms: dict[str, float] = field(default_factory=dict)  # per stage: decode, locate, crop, classify, total
