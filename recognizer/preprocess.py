@@ -123,15 +123,15 @@ class SquareBox:
 
 def crop_square(image: np.ndarray, box: SquareBox, border_value: int | tuple[int, ...] = 0) -> np.ndarray:
     """Cut ``box`` out of ``image``; parts outside the image are filled with ``border_value``."""
-    side = max(1, int(round(box.side)))
-    x0 = int(round(box.x0))
-    y0 = int(round(box.y0))
+    side = max(1, round(box.side))
+    x0 = round(box.x0)
+    y0 = round(box.y0)
     h, w = image.shape[:2]
     sx0, sy0 = max(0, x0), max(0, y0)
     sx1, sy1 = min(w, x0 + side), min(h, y0 + side)
     if sx0 == x0 and sy0 == y0 and sx1 == x0 + side and sy1 == y0 + side:
         return image[sy0:sy1, sx0:sx1].copy()
-    out_shape = (side, side) + image.shape[2:]
+    out_shape = (side, side, *image.shape[2:])
     out = np.empty(out_shape, dtype=image.dtype)
     out[...] = border_value
     if sx1 > sx0 and sy1 > sy0:

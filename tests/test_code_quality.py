@@ -1,0 +1,42 @@
+"""The project's own static checks run as tests, so one command (`pytest`) checks everything."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+
+def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_ruff_lint_is_clean() -> None:
+    result = _run(sys.executable, "-m", "ruff", "check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_import_contracts_hold() -> None:
+    """recognizer imports no Qt/TensorFlow; training no Qt; the app process no TensorFlow."""
+    exe = shutil.which("lint-imports")
+    if exe is None:
+        pytest.fail("lint-imports is not installed: pip install -e '.[test]'")
+    result = _run(exe)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "broken" not in result.stdout.lower().split("contracts:")[-1].split("\n")[0] or "0 broken" in result.stdout
+
+
+def test_recognizer_import_is_light() -> None:
+    """Importing the engine must not pull in TensorFlow, Qt or load any model."""
+    code = (
+        "import sys, recognizer.preprocess, recognizer.modelinfo, recognizer.types;"
+        "bad=[m for m in ('tensorflow','keras','PySide6','onnx') if m in sys.modules];"
+        "print(','.join(bad))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
