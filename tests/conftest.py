@@ -20,3 +20,63 @@ def real_hands_dev() -> Path:
     if not (REAL_HANDS_DEV / "A").is_dir():
         pytest.skip("../shared/data/real_hands_dev is not present (fresh clone)")
     return REAL_HANDS_DEV
+
+
+def build_tiny_onnx(
+    path: Path,
+    *,
+    metadata: dict[str, str] | None = None,
+    num_classes: int = 24,
+    input_shape: tuple[object, ...] = ("N", 28, 28, 1),
+    seed: int = 0,
+) -> Path:
+    """Write a tiny ONNX letter model (Flatten -> MatMul -> Add -> Softmax) to ``path``.
+
+    ``metadata`` defaults to valid :func:`recognizer.modelinfo.build_metadata`
+    output; pass a broken map, another class count or input shape to build
+    models the classifier must refuse. The weights are seeded random, so
+    different images give different (deterministic) predictions.
+    """
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from recognizer.modelinfo import build_metadata
+
+    if metadata is None:
+        metadata = build_metadata(
+            test_metrics={"test_accuracy": 0.5},
+            train_csv_sha256="0" * 64,
+            created="2026-01-01T00:00:00Z",
+            package_version="test",
+        )
+    features = int(np.prod([d for d in input_shape[1:] if isinstance(d, int)]))
+    rng = np.random.default_rng(seed)
+    weights = rng.normal(0.0, 0.05, size=(features, num_classes)).astype(np.float32)
+    bias = rng.normal(0.0, 0.1, size=(num_classes,)).astype(np.float32)
+    graph = helper.make_graph(
+        [
+            helper.make_node("Flatten", ["input"], ["flat"], axis=1),
+            helper.make_node("MatMul", ["flat", "W"], ["logits0"]),
+            helper.make_node("Add", ["logits0", "b"], ["logits"]),
+            helper.make_node("Softmax", ["logits"], ["probabilities"], axis=-1),
+        ],
+        "tiny_asl",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, list(input_shape))],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", num_classes])],
+        initializer=[numpy_helper.from_array(weights, "W"), numpy_helper.from_array(bias, "b")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    helper.set_model_props(model, dict(metadata))
+    onnx.checker.check_model(model)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A valid tiny ONNX letter model with correct metadata (no trained model needed)."""
+    return build_tiny_onnx(tmp_path_factory.mktemp("tiny_model") / "tiny_asl.onnx")
