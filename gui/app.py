@@ -1,0 +1,129 @@
+"""``asl-app``: the desktop application's entry point.
+
+The window is built and shown before the engine (OpenCV capture,
+onnxruntime, the model) is loaded; the recognition worker loads those on its
+own thread, so the first frames appear quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+APP_NAME = "asl-app"
+ORG_NAME = "asl-fingerspell"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line options of ``asl-app``."""
+    parser = argparse.ArgumentParser(
+        prog="asl-app",
+        description="Live ASL fingerspelling recognition: webcam in, letters and words out.",
+    )
+    parser.add_argument(
+        "--source",
+        metavar="SPEC",
+        help='camera index ("0"), "demo", a video file, an image or a folder of images '
+        "(default: the saved choice, else the first camera, else the demo)",
+    )
+    parser.add_argument(
+        "--model", metavar="PATH", help="ONNX model to use (default: the saved or bundled one)"
+    )
+    parser.add_argument("--locator", metavar="MODE", help='hand locator: "mediapipe", "box" or "full"')
+    parser.add_argument("--threshold", type=float, metavar="P", help="confidence threshold 0..1")
+    parser.add_argument("--hold", type=float, metavar="SECONDS", help="hold time before a letter is spelled")
+    parser.add_argument("--no-mirror", action="store_true", help="show the video unmirrored")
+    parser.add_argument(
+        "--screenshot", metavar="PATH", type=Path, help="save a picture of the window before quitting"
+    )
+    parser.add_argument(
+        "--quit-after", metavar="SECONDS", type=float, help="close the window after this many seconds"
+    )
+    parser.add_argument(
+        "--no-save-settings", action="store_true", help="do not read or write the saved settings"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log start-up timings and engine messages"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the application; returns the process exit status."""
+    started = time.monotonic()
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    log = logging.getLogger("gui.app")
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        print("asl-app: --threshold must be between 0 and 1", file=sys.stderr)
+        return 2
+    if args.hold is not None and args.hold <= 0:
+        print("asl-app: --hold must be positive", file=sys.stderr)
+        return 2
+
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gui.main_window import MainWindow
+    from gui.settings import AppSettings, load_settings
+    from gui.theme import STYLE_SHEET
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName("ASL Fingerspell")
+    app.setStyle("Fusion")
+    app.setStyleSheet(STYLE_SHEET)
+
+    if args.no_save_settings:
+        store = QSettings(
+            QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORG_NAME, f"{APP_NAME}-scratch"
+        )
+        store.clear()
+        settings = AppSettings()
+    else:
+        store = QSettings()
+        settings = load_settings(store)
+    changes: dict[str, object] = {}
+    if args.locator:
+        changes["locator"] = args.locator
+    if args.threshold is not None:
+        changes["confidence_threshold"] = args.threshold
+    if args.hold is not None:
+        changes["hold_seconds"] = args.hold
+    if args.no_mirror:
+        changes["mirror"] = False
+    settings = settings.with_changes(**changes)
+
+    window = MainWindow(settings, source_spec=args.source, model_path=args.model, settings_store=store)
+    window.show()
+    log.info("window shown after %.2f s", time.monotonic() - started)
+    window.first_frame_shown.connect(
+        lambda _s: log.info(
+            "first frame shown after %.2f s (process start to paint)", time.monotonic() - started
+        )
+    )
+    window.start()
+
+    if args.quit_after is not None:
+
+        def finish() -> None:
+            if args.screenshot is not None:
+                args.screenshot.parent.mkdir(parents=True, exist_ok=True)
+                if not window.grab().save(str(args.screenshot)):
+                    log.error("could not save the screenshot to %s", args.screenshot)
+            window.close()
+
+        QTimer.singleShot(int(args.quit_after * 1000), finish)
+    return int(app.exec())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

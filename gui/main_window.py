@@ -1,0 +1,697 @@
+"""The main window: live video, the recognised letter, the spelled text, settings.
+
+The window only paints and sends commands; :class:`gui.worker.RecognitionWorker`
+does the capture and recognition.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui import model_store
+from gui.settings import AUTO_SOURCE, AppSettings, save_settings
+from gui.widgets import Banner, Card, ModelInputView, TopKBars, VideoView
+from gui.worker import DEMO_SOURCE, FramePacket, RecognitionWorker
+
+if TYPE_CHECKING:
+    from recognizer.classifier import Classifier
+
+log = logging.getLogger(__name__)
+
+#: Locator modes offered before the engine has told us its own list.
+_LOCATOR_MODES = ("mediapipe", "box", "full")
+VIDEO_FILTER = "Videos and images (*.mp4 *.avi *.mov *.mkv *.webm *.png *.jpg *.jpeg *.bmp);;All files (*)"
+
+
+def provider_label(providers: list[str]) -> str:
+    """ "CUDA" or "CPU" (or the provider's short name) for the first execution provider in use."""
+    if not providers:
+        return "?"
+    first = providers[0]
+    if first.startswith("CUDA"):
+        return "CUDA"
+    if first.startswith("CPU"):
+        return "CPU"
+    return first.removesuffix("ExecutionProvider")
+
+
+class MainWindow(QMainWindow):
+    """The application window.
+
+    Args:
+        settings: the saved settings to start with.
+        source_spec: the source to open; "auto" picks the first camera, else the demo.
+        model_path: a model to use instead of the saved or bundled one.
+        pace: pace file/demo sources by their fps (tests may turn it off).
+        settings_store: where settings are saved on close (None: the default QSettings).
+    """
+
+    #: Emitted once, when the first frame has been painted (seconds since the window was built).
+    first_frame_shown = Signal(float)
+    #: The model in use changed (Classifier).
+    model_changed = Signal(object)
+
+    def __init__(
+        self,
+        settings: AppSettings,
+        *,
+        source_spec: str | None = None,
+        model_path: str | None = None,
+        pace: bool = True,
+        settings_store: QSettings | None = None,
+    ) -> None:
+        super().__init__()
+        self._created_at = time.monotonic()
+        self._settings = settings
+        self._settings_store = settings_store
+        self._source_spec = source_spec or settings.camera or AUTO_SOURCE
+        self._model_path = model_path if model_path is not None else settings.model_path
+        self._pace = pace
+        self._classifier: Classifier | None = None
+        self._first_frame_at: float | None = None
+        self._display_times: deque[float] = deque(maxlen=30)
+        self._latency_ms = 0.0
+        self._model_problem = ""
+        self.frames_shown = 0
+        self.letters_seen: set[str] = set()
+        self.worker: RecognitionWorker | None = None
+        self.setWindowTitle("ASL Fingerspell")
+        self.resize(1240, 780)
+        self._build_menus()
+        self._build_toolbar()
+        self._build_central()
+        self._build_status_bar()
+        self._build_shortcuts()
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(500)
+        self._status_timer.timeout.connect(self._refresh_status)
+        self._status_timer.start()
+
+    # ------------------------------------------------------------------ layout
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open_file_action = QAction("&Open video or image…", self, shortcut=QKeySequence.StandardKey.Open)
+        self.open_file_action.triggered.connect(self.choose_file)
+        file_menu.addAction(self.open_file_action)
+        open_folder = QAction("Open &folder of images…", self, shortcut=QKeySequence("Ctrl+Shift+O"))
+        open_folder.triggered.connect(self.choose_folder)
+        file_menu.addAction(open_folder)
+        demo = QAction("Use the &demo source", self)
+        demo.triggered.connect(lambda: self.switch_source(DEMO_SOURCE))
+        file_menu.addAction(demo)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        view_menu = bar.addMenu("&View")
+        self.mirror_action = QAction("&Mirror video", self, checkable=True, shortcut=QKeySequence("M"))
+        self.mirror_action.setChecked(self._settings.mirror)
+        self.mirror_action.toggled.connect(self._on_mirror_toggled)
+        view_menu.addAction(self.mirror_action)
+
+        model_menu = bar.addMenu("&Model")
+        self.load_model_action = QAction("&Load model…", self, shortcut=QKeySequence("Ctrl+L"))
+        self.load_model_action.triggered.connect(self.choose_model)
+        model_menu.addAction(self.load_model_action)
+        self.bundled_model_action = QAction("Use &bundled model", self)
+        self.bundled_model_action.triggered.connect(self.use_bundled_model)
+        model_menu.addAction(self.bundled_model_action)
+        self.trained_menu = model_menu.addMenu("&Trained models")
+        self.trained_menu.aboutToShow.connect(self._fill_trained_menu)
+        model_menu.addSeparator()
+        self.model_info_action = QAction("Model &info…", self, shortcut=QKeySequence("Ctrl+I"))
+        self.model_info_action.triggered.connect(self.show_model_info)
+        model_menu.addAction(self.model_info_action)
+        self.retrain_action = QAction("&Retrain…", self, shortcut=QKeySequence("Ctrl+R"))
+        self.retrain_action.triggered.connect(self.show_retrain)
+        model_menu.addAction(self.retrain_action)
+
+        help_menu = bar.addMenu("&Help")
+        keys = QAction("&Keyboard shortcuts", self, shortcut=QKeySequence("F1"))
+        keys.triggered.connect(self._show_shortcuts)
+        help_menu.addAction(keys)
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Settings", self)
+        bar.setMovable(False)
+        bar.setObjectName("settingsBar")
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+
+        bar.addWidget(QLabel("Source"))
+        self.source_combo = QComboBox()
+        self.source_combo.setMinimumWidth(210)
+        self.source_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.source_combo.setToolTip("Cameras found on this computer, the demo, or an opened file")
+        self.source_combo.addItem("Demo", DEMO_SOURCE)
+        self.source_combo.activated.connect(self._on_source_chosen)
+        bar.addWidget(self.source_combo)
+        bar.addSeparator()
+
+        bar.addWidget(QLabel("Locator"))
+        self.locator_combo = QComboBox()
+        self.locator_combo.setToolTip(
+            "How the hand is found: MediaPipe landmarks, a fixed box, or the full frame"
+        )
+        for mode in _LOCATOR_MODES:
+            self.locator_combo.addItem(mode, mode)
+        self._select_data(self.locator_combo, self._settings.locator)
+        self.locator_combo.currentIndexChanged.connect(self._on_settings_edited)
+        bar.addWidget(self.locator_combo)
+        bar.addSeparator()
+
+        bar.addWidget(QLabel("Confidence"))
+        self.threshold_slider = QSlider(Qt.Orientation.Horizontal)
+        self.threshold_slider.setRange(5, 99)
+        self.threshold_slider.setFixedWidth(130)
+        self.threshold_slider.setValue(round(self._settings.confidence_threshold * 100))
+        self.threshold_slider.setToolTip("A letter is only spelled when the model is at least this sure")
+        self.threshold_slider.valueChanged.connect(self._on_settings_edited)
+        bar.addWidget(self.threshold_slider)
+        self.threshold_value = QLabel()
+        self.threshold_value.setMinimumWidth(40)
+        bar.addWidget(self.threshold_value)
+        bar.addSeparator()
+
+        bar.addWidget(QLabel("Hold"))
+        self.hold_spin = QDoubleSpinBox()
+        self.hold_spin.setRange(0.1, 3.0)
+        self.hold_spin.setSingleStep(0.1)
+        self.hold_spin.setDecimals(1)
+        self.hold_spin.setSuffix(" s")
+        self.hold_spin.setValue(self._settings.hold_seconds)
+        self.hold_spin.setToolTip("How long a letter must be held steady before it is spelled")
+        self.hold_spin.valueChanged.connect(self._on_settings_edited)
+        bar.addWidget(self.hold_spin)
+        bar.addSeparator()
+
+        self.mirror_check = QCheckBox("Mirror")
+        self.mirror_check.setChecked(self._settings.mirror)
+        self.mirror_check.setToolTip("Show the video like a mirror (M)")
+        self.mirror_check.toggled.connect(self.mirror_action.setChecked)
+        bar.addWidget(self.mirror_check)
+        self._update_threshold_label()
+
+    def _build_central(self) -> None:
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(16, 10, 16, 12)
+        outer.setSpacing(12)
+
+        top = QHBoxLayout()
+        top.setSpacing(14)
+        video_column = QVBoxLayout()
+        video_column.setSpacing(8)
+        self.banner = Banner()
+        self.banner_load = QPushButton("Load model…")
+        self.banner_load.clicked.connect(self.choose_model)
+        self.banner_retrain = QPushButton("Retrain…")
+        self.banner_retrain.clicked.connect(self.show_retrain)
+        for button in (self.banner_load, self.banner_retrain):
+            button.hide()
+            self.banner.actions_layout.addWidget(button)
+        video_column.addWidget(self.banner)
+        self.video = VideoView()
+        video_column.addWidget(self.video, 1)
+        top.addLayout(video_column, 1)
+
+        side = QVBoxLayout()
+        side.setSpacing(12)
+        letter_card = Card("Letter")
+        self.letter_label = QLabel("–")
+        self.letter_label.setObjectName("bigLetter")
+        self.letter_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.letter_label.setMinimumHeight(150)
+        letter_card.body.addWidget(self.letter_label)
+        self.confidence_label = QLabel("waiting for a hand")
+        self.confidence_label.setObjectName("confidence")
+        self.confidence_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        letter_card.body.addWidget(self.confidence_label)
+        self.hold_bar = QProgressBar()
+        self.hold_bar.setRange(0, 100)
+        self.hold_bar.setTextVisible(False)
+        self.hold_bar.setFixedHeight(6)
+        self.hold_bar.setToolTip("Hold progress: the letter is spelled when the bar is full")
+        letter_card.body.addWidget(self.hold_bar)
+        letter_card.body.addSpacing(6)
+        top3_caption = QLabel("TOP 3")
+        top3_caption.setObjectName("caption")
+        letter_card.body.addWidget(top3_caption)
+        self.top_bars = TopKBars(3)
+        letter_card.body.addWidget(self.top_bars)
+        side.addWidget(letter_card)
+
+        input_card = Card("What the model sees")
+        input_row = QHBoxLayout()
+        self.model_input_view = ModelInputView()
+        input_row.addWidget(self.model_input_view)
+        self.input_note = QLabel("28 × 28 grayscale crop\nof the hand, as fed\nto the classifier")
+        self.input_note.setObjectName("confidence")
+        self.input_note.setStyleSheet("font-size: 9.5pt;")
+        input_row.addWidget(self.input_note, 1)
+        input_card.body.addLayout(input_row)
+        side.addWidget(input_card)
+        side.addStretch(1)
+        side_widget = QWidget()
+        side_widget.setLayout(side)
+        side_widget.setFixedWidth(310)
+        side.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(side_widget)
+        outer.addLayout(top, 1)
+
+        text_card = Card("Spelled text")
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        self.spelled_label = QLabel()
+        self.spelled_label.setObjectName("spelled")
+        self.spelled_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.spelled_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.spelled_label.setMinimumWidth(200)
+        row.addWidget(self.spelled_label, 1)
+        self.space_button = QPushButton("Space")
+        self.backspace_button = QPushButton("⌫  Backspace")
+        self.clear_button = QPushButton("Clear")
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setObjectName("primary")
+        self.space_button.clicked.connect(lambda: self.edit_text("space"))
+        self.backspace_button.clicked.connect(lambda: self.edit_text("backspace"))
+        self.clear_button.clicked.connect(lambda: self.edit_text("clear"))
+        self.copy_button.clicked.connect(self.copy_text)
+        tips = {
+            self.space_button: "Add a space (Space)",
+            self.backspace_button: "Delete the last letter (Backspace)",
+            self.clear_button: "Clear the text (Esc)",
+            self.copy_button: "Copy the text to the clipboard (Ctrl+C)",
+        }
+        for button, tip in tips.items():
+            # Buttons never take focus, so Space/Backspace always reach the shortcuts.
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.setToolTip(tip)
+            row.addWidget(button)
+        text_card.body.addLayout(row)
+        outer.addWidget(text_card)
+        self.setCentralWidget(central)
+        self._spelled_text = ""
+        self._show_text("")
+
+    def _build_status_bar(self) -> None:
+        status = self.statusBar()
+        status.setSizeGripEnabled(False)
+        self.fps_label = QLabel("– fps")
+        self.latency_label = QLabel("latency –")
+        self.provider_label = QLabel("provider –")
+        self.model_label = QLabel("model: loading…")
+        for label in (self.fps_label, self.latency_label, self.provider_label, self.model_label):
+            status.addPermanentWidget(label)
+
+    def _build_shortcuts(self) -> None:
+        bindings = {
+            "Space": lambda: self.edit_text("space"),
+            "Backspace": lambda: self.edit_text("backspace"),
+            "Escape": lambda: self.edit_text("clear"),
+            "Ctrl+C": self.copy_text,
+        }
+        self._shortcuts = []
+        for key, slot in bindings.items():
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(slot)
+            self._shortcuts.append(shortcut)
+
+    # ------------------------------------------------------------------ worker
+
+    def start(self) -> None:
+        """Start capture and recognition (call after show(): the window appears first)."""
+        if self.worker is not None:
+            return
+        from recognizer.pipeline import locator_modes
+
+        modes = list(locator_modes())
+        if modes:
+            self.set_locator_modes(modes)
+        worker = RecognitionWorker(
+            self._settings,
+            source_spec=self._source_spec,
+            model_path=self._model_path or None,
+            pace=self._pace,
+        )
+        worker.result_ready.connect(self._on_result_ready)
+        worker.source_opened.connect(self._on_source_opened)
+        worker.source_failed.connect(self._on_source_failed)
+        worker.source_finished.connect(self._on_source_finished)
+        worker.camera_failed.connect(self._on_camera_failed)
+        worker.camera_restored.connect(self._on_camera_restored)
+        worker.cameras_found.connect(self._on_cameras_found)
+        worker.model_loaded.connect(self._on_model_loaded)
+        worker.model_failed.connect(self._on_model_failed)
+        worker.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.worker = worker
+        self.video.set_placeholder("Opening the video source…")
+        worker.start()
+
+    def stop_worker(self, timeout: float = 1.0) -> bool:
+        """Stop the worker cooperatively; True when it finished within ``timeout`` seconds."""
+        worker = self.worker
+        if worker is None:
+            return True
+        stopped = worker.stop(timeout)
+        if not stopped:
+            log.warning("recognition worker did not stop within %.1f s", timeout)
+        self.worker = None
+        return stopped
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        save_settings(self._settings, self._settings_store)
+        self.stop_worker()
+        super().closeEvent(event)
+
+    # ------------------------------------------------------------------ results
+
+    def _on_result_ready(self) -> None:
+        if self.worker is None:
+            return
+        packet = self.worker.take_latest()
+        if packet is not None:
+            self.show_packet(packet)
+
+    def show_packet(self, packet: FramePacket) -> None:
+        """Paint one processed frame and its recognition result."""
+        now = time.monotonic()
+        result = packet.result
+        box = None
+        landmarks = None
+        tag = ""
+        strong = False
+        prediction = result.prediction if result is not None else None
+        threshold = self._settings.confidence_threshold
+        if result is not None and result.hand is not None:
+            b = result.hand.box
+            box = (b.cx, b.cy, b.side)
+            landmarks = result.hand.landmarks
+            if prediction is not None:
+                tag = f"{prediction.letter}  {prediction.confidence:.0%}"
+                strong = prediction.confidence >= threshold
+        self.video.show_frame(
+            packet.image, mirror=packet.mirror, box=box, landmarks=landmarks, tag=tag, tag_strong=strong
+        )
+        self.model_input_view.set_image(packet.model_input)
+        if prediction is not None:
+            self.letter_label.setText(prediction.letter)
+            self.confidence_label.setText(f"{prediction.confidence:.0%} confident")
+            self.top_bars.set_items(prediction.top_k(3), threshold)
+            self.letters_seen.add(prediction.letter)
+        elif result is not None:
+            self.letter_label.setText("–")
+            self.confidence_label.setText("no hand in view")
+            self.top_bars.set_items([], threshold)
+        pending = packet.pending
+        self.hold_bar.setValue(round(100 * pending.fraction) if pending is not None else 0)
+        if result is not None and result.text != self._spelled_text:
+            self._show_text(result.text)
+        self._display_times.append(now)
+        self._latency_ms = 1000.0 * (now - packet.captured_at)
+        self.frames_shown += 1
+        if self._first_frame_at is None:
+            self._first_frame_at = now
+            self.first_frame_shown.emit(now - self._created_at)
+
+    def _show_text(self, text: str) -> None:
+        self._spelled_text = text
+        if text:
+            self.spelled_label.setText(text.replace(" ", "\u2009·\u2009") + "▏")
+            self.spelled_label.setStyleSheet("")
+        else:
+            self.spelled_label.setText("Hold a letter steady to spell it")
+            self.spelled_label.setStyleSheet("color: #6b7480; font-size: 14pt; font-weight: 400;")
+
+    @property
+    def spelled_text(self) -> str:
+        """The text spelled so far."""
+        return self._spelled_text
+
+    @property
+    def classifier(self) -> Classifier | None:
+        """The model in use (None while none is loaded)."""
+        return self._classifier
+
+    def _refresh_status(self) -> None:
+        times = self._display_times
+        if len(times) >= 2 and time.monotonic() - times[-1] < 1.0:
+            fps = (len(times) - 1) / max(times[-1] - times[0], 1e-6)
+            self.fps_label.setText(f"{fps:.1f} fps")
+            self.latency_label.setText(f"latency {self._latency_ms:.0f} ms")
+        else:
+            self.fps_label.setText("– fps")
+
+    # ------------------------------------------------------------------ text
+
+    def edit_text(self, action: str) -> None:
+        """ "space", "backspace" or "clear" on the spelled text."""
+        if self.worker is None:
+            return
+        self._show_text(self.worker.edit_text(action))
+
+    def copy_text(self) -> None:
+        """Copy the spelled text to the clipboard."""
+        QGuiApplication.clipboard().setText(self._spelled_text)
+        self.statusBar().showMessage("Text copied to the clipboard", 3000)
+
+    # ------------------------------------------------------------------ sources
+
+    @staticmethod
+    def _select_data(combo: QComboBox, data: str) -> bool:
+        index = combo.findData(data)
+        if index >= 0:
+            combo.setCurrentIndex(index)
+        return index >= 0
+
+    def _on_cameras_found(self, cameras: list[int]) -> None:
+        current = self.source_combo.currentData()
+        for index in range(self.source_combo.count() - 1, -1, -1):
+            if str(self.source_combo.itemData(index)).isdigit():
+                self.source_combo.removeItem(index)
+        for position, cam in enumerate(cameras):
+            self.source_combo.insertItem(position, f"Camera {cam}", str(cam))
+        if not cameras:
+            self.source_combo.setItemText(self.source_combo.findData(DEMO_SOURCE), "Demo (no camera found)")
+        if current is not None:
+            self._select_data(self.source_combo, current)
+
+    def _on_source_chosen(self, index: int) -> None:
+        spec = self.source_combo.itemData(index)
+        if spec:
+            self.switch_source(str(spec))
+
+    def switch_source(self, spec: str) -> None:
+        """Open another source; cameras and the demo are remembered for the next start."""
+        if self.worker is not None:
+            self.worker.open_source(spec)
+        if spec.isdigit() or spec == DEMO_SOURCE:
+            self._set_settings(self._settings.with_changes(camera=spec))
+
+    def choose_file(self) -> None:
+        """File -> Open video or image."""
+        path, _ = QFileDialog.getOpenFileName(self, "Open video or image", "", VIDEO_FILTER)
+        if path:
+            self.switch_source(path)
+
+    def choose_folder(self) -> None:
+        """File -> Open folder of images."""
+        path = QFileDialog.getExistingDirectory(self, "Open folder of images")
+        if path:
+            self.switch_source(path)
+
+    def _on_source_opened(self, spec: str, name: str, note: str) -> None:
+        if self.source_combo.findData(spec) < 0:
+            label = Path(spec).name or spec
+            self.source_combo.addItem(f"File: {label}", spec)
+        self._select_data(self.source_combo, spec)
+        if spec == DEMO_SOURCE or spec.startswith("synth:"):
+            prefix = f"{note} — showing" if note else "Showing"
+            self.banner.show_message(
+                f"{prefix} the demo source. {name}. Pick a camera or File → Open to use your own video.",
+                "info",
+            )
+        elif not self._model_problem:
+            self.banner.hide()
+        self.statusBar().showMessage(f"Source: {name}", 4000)
+
+    def _on_source_failed(self, spec: str, reason: str) -> None:
+        self.statusBar().showMessage(reason, 10000)
+        log.warning("source %s failed: %s", spec, reason)
+
+    def _on_source_finished(self, name: str) -> None:
+        self.banner.show_message(f"End of {name}. Choose another source or open a file.", "info")
+
+    def _on_camera_failed(self, reason: str) -> None:
+        self.banner.show_message(f"Camera lost: {reason}. Trying to reconnect…", "error")
+
+    def _on_camera_restored(self, name: str) -> None:
+        self.banner.hide()
+        self.statusBar().showMessage(f"{name} is back", 4000)
+
+    # ------------------------------------------------------------------ settings
+
+    def _set_settings(self, settings: AppSettings) -> None:
+        self._settings = settings
+        if self.worker is not None:
+            self.worker.apply_settings(settings)
+
+    @property
+    def settings(self) -> AppSettings:
+        """The settings in effect."""
+        return self._settings
+
+    def _update_threshold_label(self) -> None:
+        self.threshold_value.setText(f"{self.threshold_slider.value()}%")
+
+    def _on_settings_edited(self) -> None:
+        self._update_threshold_label()
+        self._set_settings(
+            self._settings.with_changes(
+                confidence_threshold=self.threshold_slider.value() / 100.0,
+                hold_seconds=round(self.hold_spin.value(), 2),
+                locator=str(self.locator_combo.currentData()),
+            )
+        )
+
+    def _on_mirror_toggled(self, checked: bool) -> None:
+        self.mirror_check.setChecked(checked)
+        self._set_settings(self._settings.with_changes(mirror=checked))
+
+    def set_locator_modes(self, modes: list[str]) -> None:
+        """Offer the engine's locator modes in the chooser."""
+        current = self._settings.locator
+        self.locator_combo.blockSignals(True)
+        self.locator_combo.clear()
+        for mode in modes:
+            self.locator_combo.addItem(mode, mode)
+        self._select_data(self.locator_combo, current)
+        self.locator_combo.blockSignals(False)
+
+    # ------------------------------------------------------------------ models
+
+    def _on_model_loaded(self, classifier: Classifier) -> None:
+        self._classifier = classifier
+        self._model_problem = ""
+        for button in (self.banner_load, self.banner_retrain):
+            button.hide()
+        if self.banner.property("kind") == "error" and "model" in self.banner.text().lower():
+            self.banner.hide()
+        accuracy = classifier.info.test_accuracy
+        acc = f" · test accuracy {accuracy:.1%}" if accuracy is not None else ""
+        self.model_label.setText(f"model: {classifier.name}{acc}")
+        self.provider_label.setText(provider_label(classifier.providers))
+        self.model_changed.emit(classifier)
+
+    def _on_model_failed(self, reason: str) -> None:
+        self._model_problem = reason
+        self.model_label.setText("model: none")
+        self.provider_label.setText("provider –")
+        self.banner.show_message(f"No model loaded — {reason}. Recognition is off.", "error")
+        for button in (self.banner_load, self.banner_retrain):
+            button.show()
+        self.letter_label.setText("–")
+        self.confidence_label.setText("no model")
+
+    def load_model(self, path: str | Path) -> bool:
+        """Check ``path`` with the recognizer's loader and switch to it; a bad file keeps the old model."""
+        from recognizer.classifier import Classifier
+        from recognizer.errors import ModelFormatError
+
+        try:
+            classifier = Classifier(path)
+        except ModelFormatError as exc:
+            QMessageBox.critical(self, "Cannot use this model", f"{exc}\n\nThe current model is kept.")
+            return False
+        self.use_classifier(classifier)
+        return True
+
+    def use_classifier(self, classifier: Classifier) -> None:
+        """Hot-swap to an already loaded model and remember it for the next start."""
+        from recognizer.classifier import bundled_model_path
+
+        if self.worker is not None:
+            self.worker.set_classifier(classifier)
+        else:
+            self._on_model_loaded(classifier)
+        is_bundled = Path(classifier.path).resolve() == bundled_model_path().resolve()
+        self._set_settings(self._settings.with_changes(model_path="" if is_bundled else str(classifier.path)))
+
+    def choose_model(self) -> None:
+        """Model -> Load model…"""
+        start = str(model_store.trained_models_dir())
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Load model", start, "ONNX models (*.onnx);;All files (*)"
+        )
+        if path:
+            self.load_model(path)
+
+    def use_bundled_model(self) -> None:
+        """Model -> Use bundled model."""
+        from recognizer.classifier import bundled_model_path
+
+        self.load_model(bundled_model_path())
+
+    def _fill_trained_menu(self) -> None:
+        self.trained_menu.clear()
+        runs = model_store.list_trained_models()
+        if not runs:
+            empty = self.trained_menu.addAction("No trained models yet")
+            empty.setEnabled(False)
+            return
+        for path in runs[:15]:
+            action = self.trained_menu.addAction(path.parent.name)
+            action.triggered.connect(lambda _checked=False, p=path: self.load_model(p))
+
+    def show_model_info(self) -> None:
+        """Model -> Model info…"""
+        from gui.dialogs import ModelInfoDialog
+
+        if self._classifier is None:
+            QMessageBox.information(self, "Model info", self._model_problem or "No model is loaded.")
+            return
+        ModelInfoDialog(self._classifier, self).exec()
+
+    def show_retrain(self) -> None:
+        """Model -> Retrain…"""
+        from gui.retrain import RetrainDialog
+
+        dialog = RetrainDialog(current=self._classifier, parent=self)
+        dialog.use_model.connect(self.load_model)
+        dialog.exec()
+
+    def _show_shortcuts(self) -> None:
+        QMessageBox.information(
+            self,
+            "Keyboard shortcuts",
+            "Space — add a space\nBackspace — delete the last letter\nEsc — clear the text\n"
+            "Ctrl+C — copy the text\nM — mirror the video\nCtrl+O — open a video or image\n"
+            "Ctrl+L — load a model\nCtrl+I — model info\nCtrl+R — retrain\nCtrl+Q — quit",
+        )

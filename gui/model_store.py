@@ -1,0 +1,114 @@
+"""Where models and their reports live: the bundled model, trained runs, training data.
+
+Only paths are worked out here; models are loaded and checked by
+``recognizer.classifier``. The training package is located with
+``importlib.util.find_spec``, which finds a top-level package without
+importing it (the app process never imports ``training``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QStandardPaths
+
+log = logging.getLogger(__name__)
+
+#: Names of the files in an ``asl-train`` run folder (docs/CONTRACTS.md).
+RUN_MODEL = "model.onnx"
+RUN_METRICS = "metrics.json"
+RUN_CONFUSION = "confusion_matrix.png"
+
+
+def _package_dir(name: str) -> Path | None:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def default_training_csvs() -> tuple[Path | None, Path | None]:
+    """The bundled Sign-MNIST train and test CSVs, or None where they are missing."""
+    base = _package_dir("training")
+    if base is None:
+        return None, None
+    train = base / "data" / "sign_mnist_train.csv.gz"
+    test = base / "data" / "sign_mnist_test.csv.gz"
+    return (train if train.is_file() else None, test if test.is_file() else None)
+
+
+def trained_models_dir() -> Path:
+    """``<AppDataLocation>/models``, created on demand."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    path = Path(base) / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def new_run_dir() -> Path:
+    """A fresh, not yet existing run folder named by the local time (asl-train creates it)."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = trained_models_dir()
+    candidate = base / stamp
+    n = 1
+    while candidate.exists():
+        n += 1
+        candidate = base / f"{stamp}-{n}"
+    return candidate
+
+
+@dataclass(frozen=True)
+class ModelReport:
+    """The files that describe a model: its metrics and confusion-matrix picture."""
+
+    metrics: dict[str, Any]
+    metrics_path: Path | None
+    confusion_png: Path | None
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("cannot read %s: %s", path, exc)
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def model_report(model_path: Path, embedded_metrics: dict[str, Any] | None = None) -> ModelReport:
+    """Find the metrics and confusion matrix that belong to ``model_path``.
+
+    A trained run keeps them beside the model as ``metrics.json`` and
+    ``confusion_matrix.png``; the bundled ``asl_cnn.onnx`` has
+    ``asl_cnn_metrics.json`` and ``asl_cnn_confusion_matrix.png``. When
+    neither exists, the metrics stored in the model's metadata are used.
+    """
+    model_path = Path(model_path)
+    folder = model_path.parent
+    metrics_candidates = [folder / f"{model_path.stem}_metrics.json", folder / RUN_METRICS]
+    png_candidates = [folder / f"{model_path.stem}_confusion_matrix.png", folder / RUN_CONFUSION]
+    metrics: dict[str, Any] | None = None
+    metrics_path: Path | None = None
+    for candidate in metrics_candidates:
+        if candidate.is_file():
+            metrics = _read_json(candidate)
+            if metrics is not None:
+                metrics_path = candidate
+                break
+    if metrics is None:
+        metrics = dict(embedded_metrics or {})
+    confusion = next((p for p in png_candidates if p.is_file()), None)
+    return ModelReport(metrics=metrics, metrics_path=metrics_path, confusion_png=confusion)
+
+
+def list_trained_models() -> list[Path]:
+    """Completed runs (those with a ``model.onnx``), newest first."""
+    base = trained_models_dir()
+    runs = [p / RUN_MODEL for p in base.iterdir() if (p / RUN_MODEL).is_file()]
+    return sorted(runs, key=lambda p: p.stat().st_mtime, reverse=True)

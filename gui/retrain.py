@@ -1,0 +1,627 @@
+"""Model -> Retrain…: runs ``asl-train --progress json`` in a QProcess and shows its progress.
+
+The app process never imports TensorFlow: :class:`TrainingProcess` starts
+``python -m training.cli`` as a child process and turns its JSON lines
+(docs/CONTRACTS.md) into Qt signals. Cancel sends SIGTERM; the trainer stops
+after the current batch, saves a checkpoint and exits 130 without writing a
+model, and the unfinished run folder is then removed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import shutil
+import sys
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QPointF, QProcess, QProcessEnvironment, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui import model_store, theme
+from gui.dialogs import format_metric
+
+if TYPE_CHECKING:
+    from recognizer.classifier import Classifier
+
+log = logging.getLogger(__name__)
+
+#: asl-train's exit statuses (docs/CONTRACTS.md).
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_CANCELLED = 130
+#: How long a cancelled trainer gets to save its checkpoint before it is killed.
+CANCEL_GRACE_MS = 30_000
+LOG_LINES_KEPT = 400
+LOG_LINES_SHOWN = 25
+
+
+@dataclass(frozen=True)
+class TrainingRequest:
+    """What the Retrain dialog asks ``asl-train`` to do."""
+
+    out_dir: Path
+    train_csv: Path | None = None  # None: asl-train's bundled default
+    test_csv: Path | None = None
+    epochs: int = 5
+    batch_size: int = 128
+    augment: bool = True
+    limit: int | None = None  # use only this many training rows
+
+    def arguments(self) -> list[str]:
+        """The ``asl-train`` command-line arguments (after ``-m training.cli``)."""
+        args = ["--progress", "json", "--out", str(self.out_dir)]
+        if self.train_csv is not None:
+            args += ["--train-csv", str(self.train_csv)]
+        if self.test_csv is not None:
+            args += ["--test-csv", str(self.test_csv)]
+        args += ["--epochs", str(self.epochs), "--batch-size", str(self.batch_size)]
+        if not self.augment:
+            args.append("--no-augment")
+        if self.limit:
+            args += ["--limit", str(self.limit)]
+        return args
+
+
+def training_cli_available() -> bool:
+    """Whether ``training.cli`` can be found (without importing it)."""
+    try:
+        return importlib.util.find_spec("training.cli") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+class TrainingProcess(QObject):
+    """One ``asl-train`` child process, reported through signals.
+
+    Signals are emitted on the GUI thread (QProcess lives there); the child
+    does all the work, so nothing here blocks.
+    """
+
+    #: The trainer has started: the "start" event (device, epochs, rows, out).
+    run_started = Signal(dict)
+    #: Progress inside an epoch: epoch (1-based), epochs, batch, batches.
+    batch_progress = Signal(int, int, int, int)
+    #: An epoch ended: the "epoch" event (loss, accuracy, val_loss, val_accuracy, ...).
+    epoch_finished = Signal(dict)
+    #: Training is over; the model is being exported.
+    exporting = Signal()
+    #: Success: the "done" event (out, model, metrics).
+    run_succeeded = Signal(dict)
+    #: The run was cancelled; no model was written.
+    run_cancelled = Signal()
+    #: The run failed: one-line message and the last lines of its log.
+    run_failed = Signal(str, str)
+    #: A line of the child's log (stderr or non-JSON stdout).
+    log_line = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._process = QProcess(self)
+        self._process.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
+        self._process.readyReadStandardOutput.connect(self._read_stdout)
+        self._process.readyReadStandardError.connect(self._read_stderr)
+        self._process.finished.connect(self._on_finished)
+        self._process.errorOccurred.connect(self._on_error)
+        self._stdout_buffer = b""
+        self._stderr_buffer = b""
+        self._log: deque[str] = deque(maxlen=LOG_LINES_KEPT)
+        self._last_event: dict[str, Any] = {}
+        self._done_event: dict[str, Any] | None = None
+        self._error_message = ""
+        self._cancel_requested = False
+        self._reported = False
+        self.request: TrainingRequest | None = None
+        self._kill_timer = QTimer(self)
+        self._kill_timer.setSingleShot(True)
+        self._kill_timer.timeout.connect(self._process.kill)
+
+    # -------------------------------------------------------------- control
+
+    def start(self, request: TrainingRequest) -> None:
+        """Start ``python -m training.cli`` with ``request``'s arguments."""
+        self.request = request
+        self._reported = False
+        self._cancel_requested = False
+        self._done_event = None
+        self._error_message = ""
+        self._log.clear()
+        env = QProcessEnvironment.systemEnvironment()
+        env.insert("PYTHONUNBUFFERED", "1")
+        env.insert("TF_CPP_MIN_LOG_LEVEL", "2")
+        spec = importlib.util.find_spec("training")
+        if spec is not None and spec.submodule_search_locations:
+            # Works from a source checkout too: the child finds the same packages as this process.
+            root = str(Path(next(iter(spec.submodule_search_locations))).parent)
+            existing = env.value("PYTHONPATH", "")
+            env.insert("PYTHONPATH", root + (f":{existing}" if existing else ""))
+        self._process.setProcessEnvironment(env)
+        args = ["-m", "training.cli", *request.arguments()]
+        self._append_log("$ python " + " ".join(args))
+        self._process.start(sys.executable, args)
+
+    def cancel(self) -> None:
+        """Ask the trainer to stop (SIGTERM); it is killed if it has not exited after a grace period."""
+        if not self.is_running():
+            return
+        self._cancel_requested = True
+        self._process.terminate()
+        self._kill_timer.start(CANCEL_GRACE_MS)
+
+    def is_running(self) -> bool:
+        """Whether the child process is running (or starting)."""
+        return self._process.state() != QProcess.ProcessState.NotRunning
+
+    def log_tail(self, lines: int = LOG_LINES_SHOWN) -> str:
+        """The last ``lines`` lines of the child's output."""
+        return "\n".join(list(self._log)[-lines:])
+
+    # -------------------------------------------------------------- parsing
+
+    def _append_log(self, line: str) -> None:
+        self._log.append(line)
+        self.log_line.emit(line)
+
+    def _read_stdout(self) -> None:
+        self._stdout_buffer += bytes(self._process.readAllStandardOutput().data())
+        *lines, self._stdout_buffer = self._stdout_buffer.split(b"\n")
+        for raw in lines:
+            self._handle_stdout_line(raw.decode("utf-8", "replace").strip())
+
+    def _read_stderr(self) -> None:
+        self._stderr_buffer += bytes(self._process.readAllStandardError().data())
+        *lines, self._stderr_buffer = self._stderr_buffer.split(b"\n")
+        for raw in lines:
+            text = raw.decode("utf-8", "replace").rstrip()
+            if text:
+                self._append_log(text)
+
+    def _handle_stdout_line(self, line: str) -> None:
+        if not line:
+            return
+        try:
+            event = json.loads(line)
+        except ValueError:
+            event = None
+        if not isinstance(event, dict) or "event" not in event:
+            self._append_log(line)
+            return
+        self._last_event = event
+        kind = event["event"]
+        if kind == "start":
+            self._append_log(f"training on {event.get('device', '?')}: {event.get('train_rows', '?')} rows")
+            self.run_started.emit(event)
+        elif kind == "batch":
+            self.batch_progress.emit(
+                int(event.get("epoch", 0)),
+                int(event.get("epochs", 0)),
+                int(event.get("batch", 0)),
+                int(event.get("batches", 0)),
+            )
+        elif kind == "epoch":
+            self._append_log(
+                f"epoch {event.get('epoch')}/{event.get('epochs')}: "
+                f"accuracy {format_metric(event.get('accuracy'), 'percent')}, "
+                f"validation {format_metric(event.get('val_accuracy'), 'percent')}"
+            )
+            self.epoch_finished.emit(event)
+        elif kind == "exporting":
+            self._append_log("exporting the model…")
+            self.exporting.emit()
+        elif kind == "done":
+            self._done_event = event
+        elif kind == "error":
+            self._error_message = str(event.get("message", "training failed"))
+            self._append_log(f"error: {self._error_message}")
+        elif kind == "cancelled":
+            self._append_log("cancelled")
+
+    def _flush(self) -> None:
+        self._read_stdout()
+        self._read_stderr()
+        for leftover in (self._stdout_buffer, self._stderr_buffer):
+            if leftover.strip():
+                self._handle_stdout_line(leftover.decode("utf-8", "replace").strip())
+        self._stdout_buffer = self._stderr_buffer = b""
+
+    def _on_finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
+        self._kill_timer.stop()
+        self._flush()
+        if self._reported:
+            return
+        self._reported = True
+        crashed = exit_status == QProcess.ExitStatus.CrashExit
+        if exit_code == EXIT_OK and not crashed and self._done_event is not None:
+            self.run_succeeded.emit(self._done_event)
+        elif self._cancel_requested or exit_code == EXIT_CANCELLED:
+            self.run_cancelled.emit()
+        else:
+            message = self._error_message or (
+                "the trainer crashed" if crashed else f"the trainer exited with status {exit_code}"
+            )
+            self.run_failed.emit(message, self.log_tail())
+
+    def _on_error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart and not self._reported:
+            self._reported = True
+            self.run_failed.emit(
+                f"could not start {sys.executable}: {self._process.errorString()}", self.log_tail()
+            )
+
+
+class AccuracyPlot(QWidget):
+    """A small live chart of training and validation accuracy per epoch."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.train: list[float] = []
+        self.val: list[float] = []
+        self.epochs = 1
+        self.setMinimumHeight(120)
+
+    def sizeHint(self) -> QSize:
+        return QSize(420, 140)
+
+    def reset(self, epochs: int) -> None:
+        """Forget the points; the x axis will span ``epochs``."""
+        self.train.clear()
+        self.val.clear()
+        self.epochs = max(1, epochs)
+        self.update()
+
+    def add(self, train_accuracy: float | None, val_accuracy: float | None) -> None:
+        """Add one epoch's accuracies (0..1)."""
+        self.train.append(float(train_accuracy or 0.0))
+        self.val.append(float(val_accuracy or 0.0))
+        self.update()
+
+    def paintEvent(self, event: object) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        area = QRectF(self.rect()).adjusted(34, 8, -10, -18)
+        painter.fillRect(self.rect(), QColor("#101317"))
+        painter.setPen(QPen(QColor(theme.BORDER), 1))
+        for frac in (0.0, 0.5, 1.0):
+            y = area.bottom() - frac * area.height()
+            painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
+            painter.setPen(QColor(theme.TEXT_MUTED))
+            painter.drawText(QRectF(0, y - 8, 30, 16), Qt.AlignmentFlag.AlignRight, f"{frac:.0%}")
+            painter.setPen(QPen(QColor(theme.BORDER), 1))
+        span = max(1, self.epochs - 1)
+        for values, colour in ((self.train, theme.BAR_TRAIN), (self.val, theme.ACCENT)):
+            if not values:
+                continue
+            points = [
+                QPointF(
+                    area.left() + area.width() * (i / span if self.epochs > 1 else 0.5),
+                    area.bottom() - area.height() * min(max(v, 0.0), 1.0),
+                )
+                for i, v in enumerate(values)
+            ]
+            painter.setPen(QPen(QColor(colour), 2.2))
+            painter.drawPolyline(QPolygonF(points))
+            painter.setBrush(QColor(colour))
+            for p in points:
+                painter.drawEllipse(p, 3, 3)
+        painter.setPen(QColor(theme.BAR_TRAIN))
+        painter.drawText(
+            QRectF(area.left(), area.bottom() + 2, 120, 16), Qt.AlignmentFlag.AlignLeft, "● train"
+        )
+        painter.setPen(QColor(theme.ACCENT))
+        painter.drawText(
+            QRectF(area.left() + 70, area.bottom() + 2, 120, 16), Qt.AlignmentFlag.AlignLeft, "● validation"
+        )
+
+
+class RetrainDialog(QDialog):
+    """Choose data and options, train in a child process, compare, and swap the model in.
+
+    Args:
+        current: the model in use, for the before/after comparison.
+    """
+
+    #: The user chose "Use new model": the new model's path.
+    use_model = Signal(str)
+    #: The run ended: "done", "cancelled" or "failed".
+    run_ended = Signal(str)
+
+    def __init__(self, current: Classifier | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Retrain the letter model")
+        self.setMinimumWidth(620)
+        self._current = current
+        self._close_when_done = False
+        self.new_model_path: Path | None = None
+        self.new_metrics: dict[str, Any] = {}
+        self.process = TrainingProcess(self)
+        self.process.run_started.connect(self._on_started)
+        self.process.batch_progress.connect(self._on_batch)
+        self.process.epoch_finished.connect(self._on_epoch)
+        self.process.exporting.connect(
+            lambda: self.status_label.setText("Exporting and testing the new model…")
+        )
+        self.process.run_succeeded.connect(self._on_succeeded)
+        self.process.run_cancelled.connect(self._on_cancelled)
+        self.process.run_failed.connect(self._on_failed)
+        self.process.log_line.connect(self._on_log_line)
+        self._build()
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setSpacing(12)
+        intro = QLabel(
+            "Train a new model on Sign-MNIST style CSV files. Training runs in a separate process; "
+            "the app keeps recognising meanwhile."
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+        form = QFormLayout()
+        form.setHorizontalSpacing(14)
+        default_train, default_test = model_store.default_training_csvs()
+        self.train_edit = QLineEdit(str(default_train) if default_train else "")
+        self.test_edit = QLineEdit(str(default_test) if default_test else "")
+        form.addRow("Training CSV:", self._with_browse(self.train_edit))
+        form.addRow("Test CSV:", self._with_browse(self.test_edit))
+        self.epochs_spin = QSpinBox()
+        self.epochs_spin.setRange(1, 200)
+        self.epochs_spin.setValue(5)
+        form.addRow("Epochs:", self.epochs_spin)
+        self.batch_spin = QSpinBox()
+        self.batch_spin.setRange(8, 2048)
+        self.batch_spin.setSingleStep(32)
+        self.batch_spin.setValue(128)
+        form.addRow("Batch size:", self.batch_spin)
+        self.augment_check = QCheckBox("Augment training images (rotation, zoom, shift, flip, brightness)")
+        self.augment_check.setChecked(True)
+        form.addRow("", self.augment_check)
+        self.limit_spin = QSpinBox()
+        self.limit_spin.setRange(0, 1_000_000)
+        self.limit_spin.setSingleStep(1000)
+        self.limit_spin.setSpecialValueText("all rows")
+        self.limit_spin.setToolTip("Train on a stratified subset of this many rows (quick experiments)")
+        form.addRow("Row limit:", self.limit_spin)
+        self.form_widget = QWidget()
+        self.form_widget.setLayout(form)
+        layout.addWidget(self.form_widget)
+
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setTextVisible(False)
+        layout.addWidget(self.progress_bar)
+        self.status_label = QLabel("Ready.")
+        self.status_label.setWordWrap(True)
+        layout.addWidget(self.status_label)
+        self.plot = AccuracyPlot()
+        layout.addWidget(self.plot)
+
+        self.comparison = QWidget()
+        self.comparison_grid = QGridLayout(self.comparison)
+        self.comparison.hide()
+        layout.addWidget(self.comparison)
+
+        self.log_view = QPlainTextEdit()
+        self.log_view.setReadOnly(True)
+        self.log_view.setMaximumBlockCount(LOG_LINES_KEPT)
+        self.log_view.setFixedHeight(110)
+        self.log_view.setStyleSheet("font-family: monospace; font-size: 9pt;")
+        layout.addWidget(self.log_view)
+
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.start_button = QPushButton("Start training")
+        self.start_button.setObjectName("primary")
+        self.start_button.clicked.connect(self.start_training)
+        self.cancel_button = QPushButton("Cancel training")
+        self.cancel_button.clicked.connect(self.cancel_training)
+        self.cancel_button.setEnabled(False)
+        self.use_button = QPushButton("Use new model")
+        self.use_button.setObjectName("primary")
+        self.use_button.clicked.connect(self._use_new_model)
+        self.use_button.hide()
+        self.close_button = QPushButton("Close")
+        self.close_button.clicked.connect(self.reject)
+        for button in (self.start_button, self.cancel_button, self.use_button, self.close_button):
+            buttons.addWidget(button)
+        layout.addLayout(buttons)
+        if not training_cli_available():
+            self.start_button.setEnabled(False)
+            self.status_label.setText("The training package (asl-train) is not installed with this app.")
+
+    def _with_browse(self, edit: QLineEdit) -> QWidget:
+        row = QWidget()
+        box = QHBoxLayout(row)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(edit, 1)
+        browse = QPushButton("Browse…")
+
+        def pick() -> None:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Choose a CSV file", edit.text(), "CSV files (*.csv *.csv.gz);;All files (*)"
+            )
+            if path:
+                edit.setText(path)
+
+        browse.clicked.connect(pick)
+        box.addWidget(browse)
+        return row
+
+    # -------------------------------------------------------------- running
+
+    def request(self) -> TrainingRequest:
+        """The run the form describes, writing to a fresh folder under the app's models folder."""
+        train = self.train_edit.text().strip()
+        test = self.test_edit.text().strip()
+        return TrainingRequest(
+            out_dir=model_store.new_run_dir(),
+            train_csv=Path(train) if train else None,
+            test_csv=Path(test) if test else None,
+            epochs=self.epochs_spin.value(),
+            batch_size=self.batch_spin.value(),
+            augment=self.augment_check.isChecked(),
+            limit=self.limit_spin.value() or None,
+        )
+
+    def start_training(self) -> None:
+        """Start a run with the form's settings."""
+        if self.process.is_running():
+            return
+        request = self.request()
+        self.new_model_path = None
+        self.new_metrics = {}
+        self.plot.reset(request.epochs)
+        self.progress_bar.setValue(0)
+        self.comparison.hide()
+        self.use_button.hide()
+        self.log_view.clear()
+        self.form_widget.setEnabled(False)
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status_label.setText("Starting the trainer (loading TensorFlow takes a few seconds)…")
+        self.process.start(request)
+
+    def cancel_training(self) -> None:
+        """Stop the run; the trainer saves a checkpoint and writes no model."""
+        if self.process.is_running():
+            self.cancel_button.setEnabled(False)
+            self.status_label.setText("Cancelling after the current batch…")
+            self.process.cancel()
+
+    def reject(self) -> None:
+        """Close; a running training is cancelled first and the dialog closes when it has stopped."""
+        if self.process.is_running():
+            self._close_when_done = True
+            self.cancel_training()
+            return
+        super().reject()
+
+    def _on_started(self, event: dict) -> None:
+        self.status_label.setText(
+            f"Training on {event.get('device', '?')}: {event.get('train_rows', '?')} training rows, "
+            f"{event.get('val_rows', '?')} for validation."
+        )
+
+    def _on_batch(self, epoch: int, epochs: int, batch: int, batches: int) -> None:
+        if epochs > 0 and batches > 0:
+            done = (epoch - 1 + batch / batches) / epochs
+            self.progress_bar.setValue(round(1000 * min(max(done, 0.0), 1.0)))
+            self.status_label.setText(f"Epoch {epoch}/{epochs} — batch {batch}/{batches}")
+
+    def _on_epoch(self, event: dict) -> None:
+        epoch = int(event.get("epoch", 0))
+        epochs = int(event.get("epochs", 1)) or 1
+        self.plot.epochs = epochs
+        self.plot.add(event.get("accuracy"), event.get("val_accuracy"))
+        self.progress_bar.setValue(round(1000 * epoch / epochs))
+        self.status_label.setText(
+            f"Epoch {epoch}/{epochs} done — training accuracy {format_metric(event.get('accuracy'), 'percent')}, "
+            f"validation accuracy {format_metric(event.get('val_accuracy'), 'percent')}"
+        )
+
+    def _on_log_line(self, line: str) -> None:
+        self.log_view.appendPlainText(line)
+
+    def _finish_ui(self) -> None:
+        self.form_widget.setEnabled(True)
+        self.start_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def _on_succeeded(self, event: dict) -> None:
+        self._finish_ui()
+        self.progress_bar.setValue(1000)
+        model = event.get("model")
+        self.new_model_path = Path(model) if model else None
+        metrics = event.get("metrics")
+        self.new_metrics = metrics if isinstance(metrics, dict) else {}
+        self.status_label.setText(f"Done. The new model is in {event.get('out', '?')}.")
+        self._show_comparison()
+        self.use_button.setVisible(self.new_model_path is not None)
+        self.run_ended.emit("done")
+        if self._close_when_done:
+            super().reject()
+
+    def _show_comparison(self) -> None:
+        grid = self.comparison_grid
+        while grid.count():
+            item = grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        current = dict(self._current.info.test_metrics) if self._current is not None else {}
+        current_name = self._current.name if self._current is not None else "none"
+        headers = ("", f"Current ({current_name})", "New")
+        for col, text in enumerate(headers):
+            label = QLabel(f"<b>{text}</b>")
+            grid.addWidget(label, 0, col)
+        rows = (
+            ("test_accuracy", "Test accuracy"),
+            ("balanced_accuracy", "Balanced accuracy"),
+            ("test_top3_accuracy", "Top-3 accuracy"),
+        )
+        for row, (key, label) in enumerate(rows, start=1):
+            grid.addWidget(QLabel(label), row, 0)
+            grid.addWidget(QLabel(format_metric(current.get(key), "percent")), row, 1)
+            new_label = QLabel(format_metric(self.new_metrics.get(key), "percent"))
+            new_value, old_value = self.new_metrics.get(key), current.get(key)
+            if isinstance(new_value, (int, float)) and isinstance(old_value, (int, float)):
+                colour = theme.ACCENT if new_value >= old_value else theme.BOX_WEAK
+                new_label.setStyleSheet(f"color: {colour}; font-weight: 700;")
+            grid.addWidget(new_label, row, 2)
+        self.comparison.show()
+
+    def _on_cancelled(self) -> None:
+        self._finish_ui()
+        request = self.process.request
+        if (
+            request is not None
+            and request.out_dir.is_dir()
+            and not (request.out_dir / model_store.RUN_MODEL).exists()
+        ):
+            # The app cannot resume runs, so the checkpoint would only be clutter.
+            shutil.rmtree(request.out_dir, ignore_errors=True)
+        self.progress_bar.setValue(0)
+        self.status_label.setText("Training cancelled. The current model is still in use.")
+        self.run_ended.emit("cancelled")
+        if self._close_when_done:
+            super().reject()
+
+    def _on_failed(self, message: str, log_tail: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        self._finish_ui()
+        self.status_label.setText(f"Training failed: {message}")
+        self.run_ended.emit("failed")
+        box = QMessageBox(
+            QMessageBox.Icon.Critical, "Training failed", f"Training failed: {message}", parent=self
+        )
+        box.setInformativeText("The current model is still in use. The last lines of the training log:")
+        box.setDetailedText(log_tail)
+        box.exec()
+        if self._close_when_done:
+            super().reject()
+
+    def _use_new_model(self) -> None:
+        if self.new_model_path is not None:
+            self.use_model.emit(str(self.new_model_path))
+            self.use_button.setEnabled(False)
+            self.use_button.setText("In use ✓")

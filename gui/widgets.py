@@ -1,0 +1,280 @@
+"""Display widgets of the main window. They only paint what they are given."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from gui import theme
+
+#: MediaPipe's 21-point hand skeleton, as pairs of landmark indices (for drawing only).
+HAND_CONNECTIONS: tuple[tuple[int, int], ...] = (
+    (0, 1), (1, 2), (2, 3), (3, 4),
+    (0, 5), (5, 6), (6, 7), (7, 8),
+    (5, 9), (9, 10), (10, 11), (11, 12),
+    (9, 13), (13, 14), (14, 15), (15, 16),
+    (13, 17), (0, 17), (17, 18), (18, 19), (19, 20),
+)  # fmt: skip
+
+
+class VideoView(QWidget):
+    """The live picture with the hand's box, landmarks and letter tag drawn over it.
+
+    Overlay coordinates arrive in the source frame's pixels; when the
+    picture is shown mirrored they are flipped here to match it.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 240)
+        self._image: QImage | None = None
+        self._mirror = False
+        self._box: tuple[float, float, float] | None = None  # cx, cy, side in frame pixels
+        self._landmarks: np.ndarray | None = None
+        self._tag = ""
+        self._tag_strong = False
+        self._placeholder = "Starting…"
+
+    def sizeHint(self) -> QSize:
+        return QSize(800, 600)
+
+    def set_placeholder(self, text: str) -> None:
+        """Text shown while no frame has arrived."""
+        self._placeholder = text
+        self.update()
+
+    def show_frame(
+        self,
+        image: QImage,
+        *,
+        mirror: bool,
+        box: tuple[float, float, float] | None,
+        landmarks: np.ndarray | None,
+        tag: str = "",
+        tag_strong: bool = False,
+    ) -> None:
+        """Show ``image`` (already mirrored when ``mirror``) with the overlay in frame coordinates."""
+        self._image = image
+        self._mirror = mirror
+        self._box = box
+        self._landmarks = landmarks
+        self._tag = tag
+        self._tag_strong = tag_strong
+        self.update()
+
+    def has_frame(self) -> bool:
+        """Whether a frame has been shown."""
+        return self._image is not None
+
+    def _target_rect(self) -> QRectF:
+        assert self._image is not None
+        iw, ih = self._image.width(), self._image.height()
+        scale = min(self.width() / iw, self.height() / ih)
+        w, h = iw * scale, ih * scale
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
+    def paintEvent(self, event: object) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        outer = QRectF(self.rect())
+        clip = QPainterPath()
+        clip.addRoundedRect(outer, 14, 14)
+        painter.fillPath(clip, QColor(theme.VIDEO_BG))
+        if self._image is None:
+            painter.setPen(QColor(theme.TEXT_MUTED))
+            font = painter.font()
+            font.setPointSize(14)
+            painter.setFont(font)
+            painter.drawText(outer, Qt.AlignmentFlag.AlignCenter, self._placeholder)
+            return
+        target = self._target_rect()
+        frame_clip = QPainterPath()
+        frame_clip.addRoundedRect(target, 14, 14)
+        painter.setClipPath(frame_clip)
+        painter.drawImage(target, self._image)
+        scale = target.width() / self._image.width()
+
+        def to_view(x: float, y: float) -> QPointF:
+            if self._mirror:
+                x = self._image.width() - x  # type: ignore[union-attr]
+            return QPointF(target.left() + x * scale, target.top() + y * scale)
+
+        if self._landmarks is not None and len(self._landmarks) == 21:
+            points = [to_view(float(x), float(y)) for x, y in self._landmarks]
+            painter.setPen(QPen(QColor(255, 255, 255, 200), 2.5))
+            for a, b in HAND_CONNECTIONS:
+                painter.drawLine(points[a], points[b])
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(theme.ACCENT))
+            for p in points:
+                painter.drawEllipse(p, 3.5, 3.5)
+        if self._box is not None:
+            cx, cy, side = self._box
+            centre = to_view(cx, cy)
+            half = side * scale / 2
+            rect = QRectF(centre.x() - half, centre.y() - half, 2 * half, 2 * half)
+            colour = QColor(theme.ACCENT if self._tag_strong else theme.BOX_WEAK)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(QPen(colour, 3))
+            painter.drawRoundedRect(rect, 10, 10)
+            if self._tag:
+                font = QFont(painter.font())
+                font.setPointSize(13)
+                font.setBold(True)
+                painter.setFont(font)
+                metrics = painter.fontMetrics()
+                tw = metrics.horizontalAdvance(self._tag) + 18
+                th = metrics.height() + 8
+                tag_rect = QRectF(rect.left(), max(target.top(), rect.top() - th - 6), tw, th)
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(colour)
+                painter.drawRoundedRect(tag_rect, 7, 7)
+                painter.setPen(QColor(theme.ON_ACCENT))
+                painter.drawText(tag_rect, Qt.AlignmentFlag.AlignCenter, self._tag)
+
+
+class TopKBars(QWidget):
+    """Horizontal bars for the most likely letters: letter, bar, percentage."""
+
+    ROW_HEIGHT = 30
+
+    def __init__(self, rows: int = 3, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows = rows
+        self._items: list[tuple[str, float]] = []
+        self._threshold = 0.6
+        self.setMinimumHeight(rows * self.ROW_HEIGHT + 4)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QSize:
+        return QSize(260, self._rows * self.ROW_HEIGHT + 4)
+
+    def set_items(self, items: Sequence[tuple[str, float]], threshold: float) -> None:
+        """Show ``(letter, probability)`` pairs, best first; bars over ``threshold`` are highlighted."""
+        self._items = list(items)[: self._rows]
+        self._threshold = threshold
+        self.update()
+
+    def items(self) -> list[tuple[str, float]]:
+        """What is shown now."""
+        return list(self._items)
+
+    def paintEvent(self, event: object) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = QFont(self.font())
+        font.setPointSize(12)
+        font.setBold(True)
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        letter_w = metrics.horizontalAdvance("W") + 10
+        pct_w = metrics.horizontalAdvance("100%") + 8
+        bar_left = letter_w
+        bar_w = max(10.0, self.width() - letter_w - pct_w - 6)
+        for row in range(self._rows):
+            top = row * self.ROW_HEIGHT + 4
+            bar = QRectF(bar_left, top + 6, bar_w, self.ROW_HEIGHT - 14)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(theme.TRACK))
+            painter.drawRoundedRect(bar, bar.height() / 2, bar.height() / 2)
+            if row >= len(self._items):
+                continue
+            letter, prob = self._items[row]
+            prob = float(min(max(prob, 0.0), 1.0))
+            fill = QRectF(bar.left(), bar.top(), max(bar.height(), bar.width() * prob), bar.height())
+            strong = row == 0 and prob >= self._threshold
+            painter.setBrush(QColor(theme.ACCENT if strong else theme.BAR))
+            painter.drawRoundedRect(fill, bar.height() / 2, bar.height() / 2)
+            painter.setPen(QColor(theme.TEXT))
+            painter.drawText(
+                QRectF(0, top, letter_w, self.ROW_HEIGHT - 4), Qt.AlignmentFlag.AlignCenter, letter
+            )
+            painter.setPen(QColor(theme.TEXT_MUTED))
+            painter.drawText(
+                QRectF(bar.right() + 6, top, pct_w, self.ROW_HEIGHT - 4),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                f"{prob:.0%}",
+            )
+
+
+class ModelInputView(QWidget):
+    """The 28x28 image the classifier saw, scaled up with nearest-neighbour pixels."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._image: QImage | None = None
+        self.setFixedSize(112, 112)
+
+    def set_image(self, image: QImage | None) -> None:
+        """Show ``image`` (None: nothing, e.g. no hand in view)."""
+        self._image = image
+        self.update()
+
+    def paintEvent(self, event: object) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self.rect()).adjusted(1, 1, -1, -1)
+        path = QPainterPath()
+        path.addRoundedRect(rect, 8, 8)
+        painter.fillPath(path, QColor(theme.VIDEO_BG))
+        if self._image is not None:
+            painter.setClipPath(path)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+            painter.drawImage(rect, self._image)
+        else:
+            painter.setPen(QColor(theme.TEXT_MUTED))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "no hand")
+        painter.setClipping(False)
+        painter.setPen(QPen(QColor(theme.BORDER), 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(path)
+
+
+class Card(QFrame):
+    """A rounded panel with a small caption, the building block of the side bar."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.body = QVBoxLayout(self)
+        self.body.setContentsMargins(16, 12, 16, 14)
+        self.body.setSpacing(8)
+        caption = QLabel(title.upper())
+        caption.setObjectName("caption")
+        self.body.addWidget(caption)
+
+
+class Banner(QFrame):
+    """A coloured strip across the top of the video: demo source, camera lost, no model."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(14, 8, 14, 8)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setObjectName("bannerText")
+        layout.addWidget(self.label, 1)
+        self.actions_layout = QHBoxLayout()
+        self.actions_layout.setSpacing(6)
+        layout.addLayout(self.actions_layout)
+        self.hide()
+
+    def show_message(self, text: str, kind: str = "info") -> None:
+        """Show ``text``; ``kind`` is "info" (blue), "warning" (amber) or "error" (red)."""
+        self.setProperty("kind", kind)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.label.setText(text)
+        self.show()
+
+    def text(self) -> str:
+        """The message shown (empty when hidden)."""
+        return "" if self.isHidden() else self.label.text()
