@@ -1,0 +1,195 @@
+"""Rebuild the bundled demo photos in ``recognizer/demo/`` and ``recognizer/NOTICE``.
+
+Copies, unchanged, two Apache-2.0 photos per letter (one ``kstest``, one
+``kstrain``, both from keptsecret/ASLAlphabets) out of
+``../shared/data/real_hands_dev/`` and writes ``demo.json`` (which file shows
+which letter, which photos the demo plays) and the NOTICE with attribution.
+``ecab`` photos carry no licence and are never used.
+
+Which photos: with a model (``--model``, default the bundled model when it
+exists) every candidate is placed on the demo canvas exactly as
+:class:`recognizer.sources.DemoSource` shows it and run through the pipeline;
+the photos whose true letter gets the highest probability win. Without a
+model, the sharpest, best-exposed photo is taken. The result is deterministic.
+
+    python scripts/build_demo.py [--dev DIR] [--model PATH] [--locator MODE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from recognizer.preprocess import LETTERS  # noqa: E402
+from recognizer.sources import _gradient_background, _paste, demo_dir, read_image  # noqa: E402
+
+log = logging.getLogger("build_demo")
+
+ALLOWED_SOURCES = ("kstest", "kstrain")
+UPSTREAM_REPO = "keptsecret/ASLAlphabets"
+UPSTREAM_COMMIT = "9702c7a7457b0af0d95a736b8950fa1a72334621"
+DEMO_WORDS = ["HELLO", "WORLD"]
+MAX_BYTES = 3 * 1024 * 1024
+
+
+def heuristic_score(image: np.ndarray) -> float:
+    """Sharp and neither too dark nor too bright scores high."""
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    sharpness = float(cv2.Laplacian(gray, cv2.CV_64F).var())
+    exposure = 1.0 - abs(float(gray.mean()) - 128.0) / 128.0
+    return np.log1p(sharpness) * exposure
+
+
+def demo_frame(image: np.ndarray, width: int = 640, height: int = 480) -> np.ndarray:
+    """The photo as DemoSource shows it (centred, 0.86 of the height, on its gradient)."""
+    canvas = _gradient_background(width, height, (92, 84, 78), (58, 52, 48))
+    side = round(0.86 * min(width, height))
+    _paste(canvas, image, (width - side) // 2, (height - side) // 2, side)
+    return canvas
+
+
+def model_scorer(model: Path, locator: str | None):  # type: ignore[no-untyped-def]
+    """A function photo -> probability of its true letter, through the full pipeline."""
+    from recognizer.pipeline import Pipeline, PipelineConfig
+
+    config = PipelineConfig() if locator is None else PipelineConfig(locator=locator)
+    pipeline = Pipeline.from_config(config, model_path=model)
+
+    def score(image: np.ndarray, letter: str) -> float:
+        pipeline.reset()
+        result = pipeline.process(demo_frame(image), 0.0)
+        if result.prediction is None:
+            return -1.0
+        return float(result.prediction.probabilities[LETTERS.index(letter)])
+
+    return score
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dev", type=Path, default=REPO_ROOT.parent / "shared" / "data" / "real_hands_dev")
+    parser.add_argument("--model", type=Path, default=None, help="score photos with this model")
+    parser.add_argument("--no-model", action="store_true", help="pick by sharpness/exposure only")
+    parser.add_argument("--locator", default=None, help="locator mode for scoring (default: the pipeline's)")
+    parser.add_argument("--out", type=Path, default=demo_dir())
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    manifest = args.dev / "manifest.csv"
+    if not manifest.is_file():
+        print(f"build_demo: {manifest} not found", file=sys.stderr)
+        return 2
+    with manifest.open(newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["source"] in ALLOWED_SOURCES]
+
+    model = args.model
+    if model is None and not args.no_model:
+        from recognizer.classifier import bundled_model_path
+
+        model = bundled_model_path() if bundled_model_path().is_file() else None
+    scorer = model_scorer(model, args.locator) if model is not None else None
+    log.info("choosing photos by %s", f"model {model}" if scorer else "sharpness/exposure")
+
+    chosen: dict[str, list[tuple[str, dict[str, str], float]]] = {}
+    for letter in LETTERS:
+        for source in ALLOWED_SOURCES:
+            candidates = [r for r in rows if r["letter"] == letter and r["source"] == source]
+            best: tuple[float, dict[str, str]] | None = None
+            for row in sorted(candidates, key=lambda r: r["file"]):
+                image = read_image(args.dev / row["file"])
+                s = scorer(image, letter) if scorer else heuristic_score(image)
+                if best is None or s > best[0]:
+                    best = (s, row)
+            if best is None:
+                print(f"build_demo: no {source} photo for {letter}", file=sys.stderr)
+                return 2
+            tag = "1" if source == "kstest" else "2"
+            chosen.setdefault(letter, []).append((f"{letter}_{tag}.jpg", best[1], best[0]))
+
+    out: Path = args.out
+    if out.exists():
+        for old in out.glob("*.jpg"):
+            old.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    photos: dict[str, list[str]] = {}
+    origin: dict[str, dict[str, str]] = {}
+    demo_photos: dict[str, str] = {}
+    for letter, picks in chosen.items():
+        for name, row, score in picks:
+            src = args.dev / row["file"]
+            digest = hashlib.sha256(src.read_bytes()).hexdigest()
+            if digest != row["sha256"]:
+                print(f"build_demo: {src} does not match its manifest sha256", file=sys.stderr)
+                return 2
+            shutil.copyfile(src, out / name)
+            photos.setdefault(letter, []).append(name)
+            origin[name] = {
+                "repo": row["repo"],
+                "commit": UPSTREAM_COMMIT,
+                "path": row["repo_path"],
+                "sha256": digest,
+                "score": f"{score:.4f}",
+            }
+        demo_photos[letter] = max(picks, key=lambda p: p[2])[0]
+    meta = {
+        "words": DEMO_WORDS,
+        "photos": photos,
+        "demo_photos": demo_photos,
+        "chosen_by": f"model {Path(model).name}" if scorer else "sharpness/exposure heuristic",
+        "origin": origin,
+    }
+    (out / "demo.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    write_notice(out.parent / "NOTICE", origin)
+    total = sum(p.stat().st_size for p in out.iterdir())
+    log.info("wrote %d photos, %.0f KiB in %s", len(origin), total / 1024, out)
+    if total > MAX_BYTES:
+        print(f"build_demo: bundled demo is {total} bytes, over the {MAX_BYTES} limit", file=sys.stderr)
+        return 1
+    return 0
+
+
+def write_notice(path: Path, origin: dict[str, dict[str, str]]) -> None:
+    """Attribution for the bundled photos (and a pointer for the other bundled models)."""
+    lines = [
+        "asl-fingerspell: recognizer package notices",
+        "",
+        "Bundled demo photos (recognizer/demo/*.jpg)",
+        "--------------------------------------------",
+        "The photos in recognizer/demo/ are unchanged copies of files from the GitHub repository",
+        f"{UPSTREAM_REPO} at commit {UPSTREAM_COMMIT},",
+        "which is licensed under the Apache License, Version 2.0",
+        "(https://www.apache.org/licenses/LICENSE-2.0). That repository does not state",
+        "where the photos were originally taken. They are composited onto a generated",
+        "canvas at run time by recognizer.sources.DemoSource and SyntheticSource.",
+        "scripts/build_demo.py reproduces the selection.",
+        "",
+        "bundled file  <-  path in keptsecret/ASLAlphabets (sha256)",
+    ]
+    for name in sorted(origin):
+        info = origin[name]
+        lines.append(f"  demo/{name:<8} <-  {info['path']} ({info['sha256'][:16]}...)")
+    lines += [
+        "",
+        "Other bundled files",
+        "-------------------",
+        "MediaPipe hand models, where present in recognizer/models/, are covered by",
+        "recognizer/models/MEDIAPIPE_LICENSE.",
+        "",
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
