@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from gui import model_store
 from gui.settings import AUTO_SOURCE, AppSettings, save_settings
 from gui.widgets import Banner, Card, ModelInputView, TopKBars, VideoView
-from gui.worker import DEMO_SOURCE, FramePacket, RecognitionWorker
+from gui.worker import DEMO_SOURCE, FramePacket, RecognitionWorker, SourceOpener
 
 if TYPE_CHECKING:
     from recognizer.classifier import Classifier
@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         model_path: a model to use instead of the saved or bundled one.
         pace: pace file/demo sources by their fps (tests may turn it off).
         settings_store: where settings are saved on close (None: the default QSettings).
+        source_opener: replaces ``recognizer.sources.open_source`` (tests).
     """
 
     #: Emitted once, when the first frame has been painted (seconds since the window was built).
@@ -83,8 +84,10 @@ class MainWindow(QMainWindow):
         model_path: str | None = None,
         pace: bool = True,
         settings_store: QSettings | None = None,
+        source_opener: SourceOpener | None = None,
     ) -> None:
         super().__init__()
+        self._source_opener = source_opener
         self._created_at = time.monotonic()
         self._settings = settings
         self._settings_store = settings_store
@@ -360,6 +363,7 @@ class MainWindow(QMainWindow):
             source_spec=self._source_spec,
             model_path=self._model_path or None,
             pace=self._pace,
+            source_opener=self._source_opener,
         )
         worker.result_ready.connect(self._on_result_ready)
         worker.source_opened.connect(self._on_source_opened)

@@ -72,9 +72,9 @@ class TrainingRequest:
         """The ``asl-train`` command-line arguments (after ``-m training.cli``)."""
         args = ["--progress", "json", "--out", str(self.out_dir)]
         if self.train_csv is not None:
-            args += ["--train-csv", str(self.train_csv)]
+            args += ["--train", str(self.train_csv)]
         if self.test_csv is not None:
-            args += ["--test-csv", str(self.test_csv)]
+            args += ["--test", str(self.test_csv)]
         args += ["--epochs", str(self.epochs), "--batch-size", str(self.batch_size)]
         if not self.augment:
             args.append("--no-augment")
@@ -132,6 +132,8 @@ class TrainingProcess(QObject):
         self._cancel_requested = False
         self._reported = False
         self.request: TrainingRequest | None = None
+        #: The program and leading arguments that run asl-train (tests put a stand-in here).
+        self.launcher: list[str] = [sys.executable, "-m", "training.cli"]
         self._kill_timer = QTimer(self)
         self._kill_timer.setSingleShot(True)
         self._kill_timer.timeout.connect(self._process.kill)
@@ -156,9 +158,9 @@ class TrainingProcess(QObject):
             existing = env.value("PYTHONPATH", "")
             env.insert("PYTHONPATH", root + (f":{existing}" if existing else ""))
         self._process.setProcessEnvironment(env)
-        args = ["-m", "training.cli", *request.arguments()]
-        self._append_log("$ python " + " ".join(args))
-        self._process.start(sys.executable, args)
+        program, *args = [*self.launcher, *request.arguments()]
+        self._append_log("$ " + " ".join([Path(program).name, *args]))
+        self._process.start(program, args)
 
     def cancel(self) -> None:
         """Ask the trainer to stop (SIGTERM); it is killed if it has not exited after a grace period."""

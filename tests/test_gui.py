@@ -1,0 +1,407 @@
+"""GUI tests (pytest-qt, offscreen): the window, the worker, model loading, retrain plumbing.
+
+No camera, GPU or trained model is needed: sources are synthetic, the model
+is the tiny fixture, and the trainer is a stand-in script where a real run
+is not the point (tests/test_gui_slow.py runs the real ``asl-train``).
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox
+
+from gui import model_store
+from gui.main_window import MainWindow, provider_label
+from gui.retrain import RetrainDialog, TrainingRequest
+from gui.settings import AppSettings, load_settings, save_settings
+from gui.worker import RecognitionWorker
+from recognizer.modelinfo import ModelInfo
+from recognizer.preprocess import INPUT_SHAPE, LETTERS, NUM_CLASSES, PIXEL_OFFSET, PIXEL_SCALE
+from recognizer.types import Prediction
+
+SYNTH = "synth:letters=ABCDE,fps=30,hold=0.5,gap=0.1,loop=1,size=320x240"
+
+
+@pytest.fixture
+def settings_store(tmp_path: Path) -> QSettings:
+    """A settings file of this test's own, so nothing leaks between tests or into the user's."""
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Trained models go to a temporary folder instead of the user's data folder."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    monkeypatch.setattr(model_store, "trained_models_dir", lambda: folder)
+    return folder
+
+
+@pytest.fixture
+def make_window(qtbot: Any, settings_store: QSettings) -> Iterator[Callable[..., MainWindow]]:
+    """Build, show and start main windows; stop their workers at the end."""
+    windows: list[MainWindow] = []
+
+    def make(source: str = SYNTH, model: str | Path | None = None, **kwargs: Any) -> MainWindow:
+        settings = kwargs.pop("settings", AppSettings(locator="full"))
+        window = MainWindow(
+            settings, source_spec=source, model_path=str(model) if model else None,
+            settings_store=settings_store, **kwargs,
+        )  # fmt: skip
+        qtbot.addWidget(window)
+        window.show()
+        window.start()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.stop_worker()
+
+
+class TruthClassifier:
+    """A perfect classifier for synthetic frames: answers the letter the source says it drew.
+
+    It stands in for a trained model so that the test checks the GUI's
+    wiring (worker -> pipeline -> committer -> window), not a model's accuracy.
+    Frames without a hand get a flat, unconfident answer.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = "truth"
+        self.providers = ["CPUExecutionProvider"]
+        self.info = ModelInfo(
+            labels=LETTERS,
+            input_shape=INPUT_SHAPE,
+            pixel_scale=PIXEL_SCALE,
+            pixel_offset=PIXEL_OFFSET,
+            test_metrics={"test_accuracy": 1.0},
+        )
+        self.source: Any = None
+
+    def __call__(self, images: np.ndarray) -> list[Prediction]:
+        truth = getattr(self.source, "truth", None)
+        letter = getattr(truth, "letter", None)
+        probs = np.full(NUM_CLASSES, 1.0 / NUM_CLASSES, dtype=np.float32)
+        if letter is not None:
+            probs = np.zeros(NUM_CLASSES, dtype=np.float32)
+            probs[LETTERS.index(letter)] = 1.0
+        best = int(probs.argmax())
+        return [Prediction(LETTERS[best], float(probs[best]), probs) for _ in range(len(images))]
+
+
+def test_window_starts_on_synthetic_source_and_shows_letters(
+    make_window: Any, qtbot: Any, tiny_model_path: Path
+) -> None:
+    window = make_window(SYNTH, tiny_model_path)
+    with qtbot.waitSignal(window.first_frame_shown, timeout=10_000):
+        pass
+    qtbot.waitUntil(lambda: window.frames_shown >= 10 and bool(window.letters_seen), timeout=10_000)
+    assert window.video.has_frame()
+    assert window.letter_label.text() in LETTERS
+    assert "confident" in window.confidence_label.text()
+    bars = window.top_bars.items()
+    assert len(bars) == 3 and bars[0][0] == window.letter_label.text()
+    assert bars[0][1] >= bars[1][1] >= bars[2][1]
+    assert window.classifier is not None and window.classifier.path == tiny_model_path
+    assert "tiny_asl.onnx" in window.model_label.text() and "50.0%" in window.model_label.text()
+    assert window.provider_label.text() in ("CPU", "CUDA")
+    assert "demo source" in window.banner.text()  # a synthetic source is announced like the demo
+
+
+def test_spelled_text_follows_a_scripted_source(make_window: Any, qtbot: Any, tiny_model_path: Path) -> None:
+    truth = TruthClassifier(tiny_model_path)
+
+    def opener(spec: str) -> Any:
+        from recognizer.sources import open_source
+
+        source = open_source(spec)
+        truth.source = source
+        return source
+
+    window = make_window(SYNTH, tiny_model_path, source_opener=opener,
+                         settings=AppSettings(locator="full", hold_seconds=0.2))  # fmt: skip
+    qtbot.waitUntil(lambda: window.classifier is not None, timeout=10_000)
+    window.use_classifier(truth)  # type: ignore[arg-type]
+    window.switch_source("synth:letters=HELLO,fps=30,hold=0.6,gap=0.25,size=320x240")
+    window.edit_text("clear")
+    with qtbot.waitSignal(window.worker.source_finished, timeout=20_000):
+        pass
+    qtbot.waitUntil(lambda: window.spelled_text == "HELLO", timeout=2_000)
+    assert "End of" in window.banner.text()
+
+    window.activateWindow()
+    window.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.keyClick(window, Qt.Key.Key_Backspace)
+    qtbot.keyClick(window, Qt.Key.Key_Backspace)
+    assert window.spelled_text == "HELL"
+    window.space_button.click()
+    assert window.spelled_text == "HELL "
+    window.copy_button.click()
+    assert QGuiApplication.clipboard().text() == "HELL "
+    window.clear_button.click()
+    assert window.spelled_text == ""
+
+
+def test_worker_drops_frames_and_keeps_only_the_newest(qtbot: Any, tiny_model_path: Path) -> None:
+    worker = RecognitionWorker(
+        AppSettings(locator="full"), source_spec=SYNTH, model_path=tiny_model_path, pace=False
+    )
+    worker.start()
+    try:
+        # Nobody collects results, so after the first notice no further one may be queued.
+        qtbot.waitUntil(lambda: worker.frames_processed >= 40, timeout=20_000)
+        assert worker.frames_published == 1
+        packet = worker.take_latest()
+        assert packet is not None and packet.frame_index > 1
+        assert worker.take_latest() is None  # nothing new until the next frame
+        qtbot.waitUntil(lambda: worker.frames_published == 2, timeout=5_000)
+        newest = worker.take_latest()
+        assert newest is not None and newest.frame_index > packet.frame_index
+    finally:
+        assert worker.stop(2.0)
+
+
+def test_closing_the_window_stops_the_worker_within_a_second(
+    make_window: Any, qtbot: Any, tiny_model_path: Path
+) -> None:
+    window = make_window(SYNTH, tiny_model_path)
+    qtbot.waitUntil(lambda: window.frames_shown >= 5, timeout=10_000)
+    worker = window.worker
+    assert worker is not None and worker.isRunning()
+    started = time.perf_counter()
+    window.close()
+    elapsed = time.perf_counter() - started
+    assert worker.isFinished()
+    assert elapsed < 1.0, f"closing took {elapsed:.2f} s"
+
+
+def test_loading_a_corrupt_model_shows_an_error_and_keeps_the_old_one(
+    make_window: Any, qtbot: Any, tiny_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, text, *a, **k: shown.append(text))
+    window = make_window(SYNTH, tiny_model_path)
+    qtbot.waitUntil(lambda: window.classifier is not None, timeout=10_000)
+    old = window.classifier
+    bad = tmp_path / "corrupt.onnx"
+    bad.write_bytes(b"this is not an onnx model" * 10)
+    assert window.load_model(bad) is False
+    assert len(shown) == 1 and "corrupt.onnx" in shown[0] and "kept" in shown[0]
+    assert window.classifier is old
+    assert window.worker is not None and window.worker.classifier is old
+    frames = window.frames_shown
+    qtbot.waitUntil(lambda: window.frames_shown > frames + 3, timeout=5_000)  # still running
+
+
+def test_missing_model_at_start_still_opens_and_offers_load_and_retrain(
+    make_window: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    window = make_window(SYNTH, tmp_path / "missing.onnx")
+    qtbot.waitUntil(lambda: window.banner_load.isVisible(), timeout=10_000)
+    assert "No model loaded" in window.banner.text() and "missing.onnx" in window.banner.text()
+    assert window.banner_retrain.isVisible()
+    assert window.classifier is None
+    qtbot.waitUntil(window.video.has_frame, timeout=10_000)  # the video runs without a model
+
+
+def test_loading_a_good_model_hot_swaps_and_keeps_the_text(
+    make_window: Any, qtbot: Any, tiny_model_path: Path, tmp_path: Path
+) -> None:
+    from tests.conftest import build_tiny_onnx
+
+    other = build_tiny_onnx(tmp_path / "other" / "model.onnx", seed=3)
+    window = make_window(SYNTH, tiny_model_path)
+    qtbot.waitUntil(lambda: window.classifier is not None, timeout=10_000)
+    worker = window.worker
+    assert window.load_model(other) is True
+    qtbot.waitUntil(lambda: window.classifier is not None and window.classifier.path == other, timeout=5_000)
+    assert window.worker is worker and worker.isRunning()  # no restart
+    assert "other/model.onnx" in window.model_label.text()
+    assert window.settings.model_path == str(other)
+
+
+def test_settings_persist(
+    make_window: Any, qtbot: Any, tiny_model_path: Path, settings_store: QSettings
+) -> None:
+    window = make_window(SYNTH, tiny_model_path)
+    window.threshold_slider.setValue(75)
+    window.hold_spin.setValue(1.2)
+    window.mirror_check.setChecked(False)
+    window.close()
+    saved = load_settings(settings_store)
+    assert saved.confidence_threshold == pytest.approx(0.75)
+    assert saved.hold_seconds == pytest.approx(1.2)
+    assert saved.mirror is False
+    assert saved.locator == "full"
+
+
+def test_settings_round_trip_and_bad_values(settings_store: QSettings) -> None:
+    original = AppSettings(
+        confidence_threshold=0.8, hold_seconds=0.9, locator="box", mirror=False, camera="1"
+    )
+    save_settings(original, settings_store)
+    assert load_settings(settings_store) == original
+    settings_store.setValue("recognition/confidence_threshold", "not a number")
+    settings_store.setValue("recognition/hold_seconds", 99)
+    loaded = load_settings(settings_store)
+    assert loaded.confidence_threshold == AppSettings().confidence_threshold
+    assert loaded.hold_seconds == 5.0
+
+
+def test_provider_label() -> None:
+    assert provider_label(["CUDAExecutionProvider", "CPUExecutionProvider"]) == "CUDA"
+    assert provider_label(["CPUExecutionProvider"]) == "CPU"
+    assert provider_label([]) == "?"
+
+
+def test_training_request_arguments(tmp_path: Path) -> None:
+    request = TrainingRequest(out_dir=tmp_path / "run", train_csv=Path("a.csv"), epochs=3, batch_size=64,
+                              augment=False, limit=300)  # fmt: skip
+    args = request.arguments()
+    assert args[:4] == ["--progress", "json", "--out", str(tmp_path / "run")]
+    assert args[args.index("--train") + 1] == "a.csv" and "--test" not in args
+    assert args[args.index("--epochs") + 1] == "3" and args[args.index("--limit") + 1] == "300"
+    assert "--no-augment" in args
+
+
+def test_default_training_csvs_are_found_without_importing_training() -> None:
+    already = "training" in sys.modules
+    train, test = model_store.default_training_csvs()
+    assert train is not None and train.name == "sign_mnist_train.csv.gz" and train.is_file()
+    assert test is not None and test.name == "sign_mnist_test.csv.gz"
+    assert already or "training" not in sys.modules
+
+
+# --------------------------------------------------------------------------- retrain with a stand-in trainer
+
+FAKE_TRAINER = textwrap.dedent(
+    """
+    import json, signal, sys, time
+    from pathlib import Path
+    args = sys.argv[1:]
+    out = Path(args[args.index("--out") + 1])
+    mode = {mode!r}
+    def emit(**event):
+        print(json.dumps(event), flush=True)
+    if mode == "fail":
+        print("Traceback (most recent call last):", file=sys.stderr)
+        print("ValueError: the CSV has 3 columns", file=sys.stderr, flush=True)
+        emit(event="error", message="train.csv: expected 785 columns, found 3")
+        sys.exit(2)
+    out.mkdir(parents=True)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    emit(event="start", device="CPU", epochs=3, train_rows=300, val_rows=30, out=str(out))
+    for epoch in range(1, 4):
+        for batch in range(1, 6):
+            if stop:
+                (out / "checkpoint").mkdir()
+                emit(event="cancelled", checkpoint=str(out / "checkpoint"))
+                sys.exit(130)
+            emit(event="batch", epoch=epoch, epochs=3, batch=batch, batches=5)
+            time.sleep({delay})
+        emit(event="epoch", epoch=epoch, epochs=3, loss=1.0, accuracy=0.3 * epoch, val_loss=1.0,
+             val_accuracy=0.25 * epoch, lr=0.001, seconds=0.1)
+    emit(event="exporting")
+    sys.path.insert(0, {root!r})
+    from tests.conftest import build_tiny_onnx
+    build_tiny_onnx(out / "model.onnx", seed=7)
+    metrics = {{"test_accuracy": 0.9, "balanced_accuracy": 0.88, "test_top3_accuracy": 0.97}}
+    (out / "metrics.json").write_text(json.dumps(metrics))
+    emit(event="done", out=str(out), model=str(out / "model.onnx"), metrics=metrics)
+    """
+)
+
+
+def _fake_trainer(tmp_path: Path, mode: str, delay: float = 0.01) -> list[str]:
+    script = tmp_path / f"fake_trainer_{mode}.py"
+    root = str(Path(__file__).resolve().parents[1])
+    script.write_text(FAKE_TRAINER.format(mode=mode, delay=delay, root=root))
+    return [sys.executable, str(script)]
+
+
+@pytest.fixture
+def retrain_dialog(make_window: Any, qtbot: Any, tiny_model_path: Path, models_dir: Path) -> RetrainDialog:
+    window = make_window(SYNTH, tiny_model_path)
+    qtbot.waitUntil(lambda: window.classifier is not None, timeout=10_000)
+    dialog = RetrainDialog(current=window.classifier, parent=window)
+    dialog.use_model.connect(window.load_model)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def test_retrain_dialog_reports_progress_and_swaps_in_the_new_model(
+    retrain_dialog: RetrainDialog, qtbot: Any, tmp_path: Path, tiny_model_path: Path
+) -> None:
+    dialog = retrain_dialog
+    window = dialog.parent()
+    dialog.process.launcher = _fake_trainer(tmp_path, "ok")
+    epochs: list[dict] = []
+    dialog.process.epoch_finished.connect(epochs.append)
+    with qtbot.waitSignal(dialog.run_ended, timeout=60_000) as ended:
+        dialog.start_button.click()
+    assert ended.args == ["done"]
+    assert [e["epoch"] for e in epochs] == [1, 2, 3]
+    assert dialog.plot.val == pytest.approx([0.25, 0.5, 0.75])
+    assert dialog.progress_bar.value() == dialog.progress_bar.maximum()
+    assert dialog.new_model_path is not None and dialog.new_model_path.is_file()
+    assert dialog.new_metrics["test_accuracy"] == 0.9
+    assert not dialog.comparison.isHidden() and dialog.use_button.isVisible()
+    texts = [w.text() for w in dialog.comparison.findChildren(type(dialog.status_label))]
+    assert "90.0%" in texts and "50.0%" in texts  # new vs current test accuracy
+    dialog.use_button.click()
+    qtbot.waitUntil(lambda: window.classifier.path == dialog.new_model_path, timeout=5_000)
+    assert window.classifier.path != tiny_model_path
+
+
+def test_cancelling_training_keeps_the_old_model_and_leaves_no_model(
+    retrain_dialog: RetrainDialog, qtbot: Any, tmp_path: Path, models_dir: Path
+) -> None:
+    dialog = retrain_dialog
+    window = dialog.parent()
+    old = window.classifier
+    dialog.process.launcher = _fake_trainer(tmp_path, "ok", delay=0.2)
+    with qtbot.waitSignal(dialog.process.batch_progress, timeout=30_000):
+        dialog.start_button.click()
+    out_dir = dialog.process.request.out_dir
+    with qtbot.waitSignal(dialog.run_ended, timeout=30_000) as ended:
+        dialog.cancel_button.click()
+    assert ended.args == ["cancelled"]
+    assert "cancelled" in dialog.status_label.text()
+    assert not out_dir.exists()  # the unfinished run folder is removed
+    assert not list(models_dir.glob("*/model.onnx"))
+    assert dialog.use_button.isHidden()
+    assert window.classifier is old
+
+
+def test_training_failure_shows_the_log(
+    retrain_dialog: RetrainDialog, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append((box.text(), box.detailedText())) or 0)
+    dialog = retrain_dialog
+    old = dialog.parent().classifier
+    dialog.process.launcher = _fake_trainer(tmp_path, "fail")
+    with qtbot.waitSignal(dialog.run_ended, timeout=30_000) as ended:
+        dialog.start_button.click()
+    assert ended.args == ["failed"]
+    assert len(shown) == 1
+    text, details = shown[0]
+    assert "expected 785 columns" in text
+    assert "ValueError: the CSV has 3 columns" in details
+    assert dialog.parent().classifier is old
+    assert dialog.start_button.isEnabled()
