@@ -1,0 +1,311 @@
+"""The engine: frame -> hand -> 28x28 crop -> letter -> committed text.
+
+A :class:`Pipeline` owns a hand locator (:mod:`recognizer.locate`), a
+:class:`~recognizer.classifier.Classifier` and a
+:class:`~recognizer.commit.LetterCommitter`. A worker thread calls
+:meth:`Pipeline.process` for every frame; the GUI thread may meanwhile call
+:meth:`Pipeline.set_classifier`, :meth:`Pipeline.set_config` or the
+committer's ``space``/``backspace``/``clear``. Swaps replace whole objects,
+and ``process`` reads each one once per frame, so a frame is always handled
+by one consistent classifier and locator.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from recognizer import preprocess
+from recognizer.commit import LetterCommitter
+from recognizer.errors import RecognizerError
+from recognizer.types import FrameResult, HandObservation, Prediction
+
+if TYPE_CHECKING:
+    from recognizer.classifier import Classifier
+
+log = logging.getLogger(__name__)
+
+#: Used when recognizer.locate cannot tell its own default.
+FALLBACK_LOCATOR = "full"
+
+
+class HandLocator(Protocol):
+    """What the pipeline needs from a locator (see :mod:`recognizer.locate`)."""
+
+    def locate(self, frame_bgr: np.ndarray) -> HandObservation | None: ...
+
+    def reset(self) -> None: ...
+
+
+class LetterClassifier(Protocol):
+    """What the pipeline needs from a classifier."""
+
+    def __call__(self, images: np.ndarray) -> list[Prediction]: ...
+
+
+def default_locator_mode() -> str:
+    """``recognizer.locate.DEFAULT_LOCATOR`` when that module is present, else ``"full"``."""
+    try:
+        from recognizer.locate import DEFAULT_LOCATOR
+    except ImportError:
+        return FALLBACK_LOCATOR
+    return str(DEFAULT_LOCATOR)
+
+
+def locator_modes() -> tuple[str, ...]:
+    """The locator modes this installation offers."""
+    try:
+        from recognizer.locate import LOCATOR_MODES
+    except ImportError:
+        return ()
+    return tuple(LOCATOR_MODES)
+
+
+def make_locator(mode: str, **kwargs: Any) -> HandLocator:
+    """``recognizer.locate.make_locator`` with a one-line error when it cannot be built."""
+    try:
+        from recognizer.locate import make_locator as _make_locator
+    except ImportError as exc:
+        raise RecognizerError("hand localisation (recognizer.locate) is not installed") from exc
+    try:
+        return _make_locator(mode, **kwargs)
+    except RecognizerError:
+        raise
+    except (ValueError, KeyError) as exc:
+        raise RecognizerError(f"locator {mode!r}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Settings of the engine; the GUI keeps one and sends a new one on change.
+
+    Attributes:
+        locator: hand localisation mode (``recognizer.locate.LOCATOR_MODES``).
+        confidence_threshold: smoothed confidence needed to commit a letter.
+        hold_seconds: how long a letter must be held to commit.
+        space_after_seconds: hand gone this long -> a space (None: never).
+        smoothing_seconds: moving-average window of the committer.
+        mirror_left: flip left hands so they look like the right hands the
+            model was trained on.
+        crop_margin: the locator's hand box is scaled by this before cropping
+            (default: ``preprocess.HAND_CROP_MARGIN`` when present).
+        crop_background: for ``preprocess.crop_hand``: ``"auto"`` (mask the
+            background light grey when landmarks are known), ``"frame"`` or ``"light"``.
+    """
+
+    locator: str = field(default_factory=default_locator_mode)
+    confidence_threshold: float = 0.6
+    hold_seconds: float = 0.6
+    space_after_seconds: float | None = 1.5
+    smoothing_seconds: float = 0.3
+    mirror_left: bool = True
+    crop_margin: float = field(default_factory=lambda: float(getattr(preprocess, "HAND_CROP_MARGIN", 1.15)))
+    crop_background: str = "auto"
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.confidence_threshold <= 1.0:
+            raise ValueError(f"confidence_threshold must be in 0..1, got {self.confidence_threshold}")
+        if self.hold_seconds < 0 or self.smoothing_seconds < 0:
+            raise ValueError("hold_seconds and smoothing_seconds must be >= 0")
+        if self.crop_margin <= 0:
+            raise ValueError(f"crop_margin must be positive, got {self.crop_margin}")
+
+    def replace(self, **changes: Any) -> PipelineConfig:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    def make_committer(self) -> LetterCommitter:
+        """A committer with these settings."""
+        return LetterCommitter(
+            hold_seconds=self.hold_seconds,
+            threshold=self.confidence_threshold,
+            space_after_seconds=self.space_after_seconds,
+            smoothing_seconds=self.smoothing_seconds,
+        )
+
+
+def crop_for_classifier(frame: np.ndarray, hand: HandObservation, config: PipelineConfig) -> np.ndarray:
+    """The 28x28 uint8 model input for ``hand`` in ``frame`` (margin and mirroring from ``config``).
+
+    Goes through the shared preprocessing: ``preprocess.crop_hand`` when the
+    project has it (it may use the landmarks and roll), else ``crop_to_input``
+    on the margin-scaled box.
+    """
+    mirror = bool(config.mirror_left and hand.handedness == "left")
+    crop_hand = getattr(preprocess, "crop_hand", None)
+    if crop_hand is not None:
+        return crop_hand(
+            frame, hand, margin=config.crop_margin, mirror=mirror, background=config.crop_background
+        )
+    box = hand.box.scaled(config.crop_margin)
+    # Cut the box's neighbourhood first: crop_to_input converts (and takes the
+    # median of) the whole image it is given, which costs ~1 ms on a 640x480 frame.
+    h, w = frame.shape[:2]
+    x0, y0 = max(0, int(box.x0)), max(0, int(box.y0))
+    x1, y1 = min(w, int(np.ceil(box.x0 + box.side))), min(h, int(np.ceil(box.y0 + box.side)))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return preprocess.crop_to_input(frame, box, mirror=mirror)
+    local = preprocess.SquareBox(box.cx - x0, box.cy - y0, box.side)
+    return preprocess.crop_to_input(frame[y0:y1, x0:x1], local, mirror=mirror)
+
+
+class Pipeline:
+    """Frames in, letters out. See the module docstring for threading.
+
+    Args:
+        classifier: anything callable on ``(N, 28, 28)`` uint8 returning predictions.
+        locator: a hand locator.
+        committer: the letter committer (default: one built from ``config``).
+        config: settings; ``config.locator`` should name ``locator``'s mode.
+    """
+
+    def __init__(
+        self,
+        classifier: LetterClassifier,
+        locator: HandLocator,
+        committer: LetterCommitter | None = None,
+        config: PipelineConfig | None = None,
+    ) -> None:
+        self._config = config or PipelineConfig()
+        self._classifier = classifier
+        self._locator = locator
+        self.committer = committer or self._config.make_committer()
+        self._frame_index = -1
+        self._swap_lock = threading.Lock()
+
+    @classmethod
+    def from_config(
+        cls, config: PipelineConfig | None = None, model_path: str | Path | None = None
+    ) -> Pipeline:
+        """Build the locator, classifier (bundled model unless ``model_path``) and committer.
+
+        Raises:
+            ModelFormatError: the model is missing or invalid.
+            RecognizerError: the locator mode is unknown or its models are missing.
+        """
+        from recognizer.classifier import Classifier
+
+        config = config or PipelineConfig()
+        classifier = Classifier(model_path) if model_path is not None else Classifier.bundled()
+        locator = make_locator(config.locator)
+        return cls(classifier, locator, config=config)
+
+    # -- hot swaps (any thread) -------------------------------------------------------
+
+    @property
+    def config(self) -> PipelineConfig:
+        return self._config
+
+    @property
+    def classifier(self) -> LetterClassifier:
+        return self._classifier
+
+    @property
+    def locator(self) -> HandLocator:
+        return self._locator
+
+    def set_classifier(self, classifier: Classifier | LetterClassifier) -> None:
+        """Use another classifier from the next frame on (the text is kept)."""
+        with self._swap_lock:
+            self._classifier = classifier
+        log.info("classifier swapped: %r", classifier)
+
+    def set_locator(self, locator: HandLocator) -> None:
+        """Use another locator from the next frame on."""
+        with self._swap_lock:
+            self._locator = locator
+
+    def set_config(self, config: PipelineConfig) -> None:
+        """Apply new settings; a new locator mode builds a new locator (may raise RecognizerError)."""
+        with self._swap_lock:
+            old = self._config
+            if config.locator != old.locator:
+                self._locator = make_locator(config.locator)
+            self.committer.configure(
+                hold_seconds=config.hold_seconds,
+                threshold=config.confidence_threshold,
+                space_after_seconds=config.space_after_seconds,
+                smoothing_seconds=config.smoothing_seconds,
+            )
+            self._config = config
+
+    def reset(self) -> None:
+        """Forget tracking and the current hold (a new source); the text is kept."""
+        self._locator.reset()
+        self.committer.reset()
+
+    # -- the work (one worker thread) ------------------------------------------------------
+
+    def analyze(
+        self, frame_bgr: np.ndarray
+    ) -> tuple[HandObservation | None, np.ndarray | None, Prediction | None, dict[str, float]]:
+        """Locate, crop and classify one frame without touching the committer.
+
+        Returns ``(hand, model_input, prediction, timings_ms)``; hand and the
+        rest are None when no hand is found.
+        """
+        classifier, locator, config = self._classifier, self._locator, self._config
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        hand = locator.locate(frame_bgr)
+        t1 = time.perf_counter()
+        timings["locate"] = (t1 - t0) * 1e3
+        if hand is None:
+            timings["crop"] = timings["classify"] = 0.0
+            return None, None, None, timings
+        model_input = crop_for_classifier(frame_bgr, hand, config)
+        t2 = time.perf_counter()
+        prediction = classifier(model_input[None])[0]
+        t3 = time.perf_counter()
+        timings["crop"] = (t2 - t1) * 1e3
+        timings["classify"] = (t3 - t2) * 1e3
+        return hand, model_input, prediction, timings
+
+    def process(self, frame_bgr: np.ndarray, t: float, *, decode_ms: float | None = None) -> FrameResult:
+        """Run one frame taken at time ``t`` (seconds, monotonic) through the engine.
+
+        ``decode_ms`` (the caller's time to get the frame) is added to the timings.
+        """
+        start = time.perf_counter()
+        hand, model_input, prediction, timings = self.analyze(frame_bgr)
+        t_commit = time.perf_counter()
+        committed = self.committer.update(prediction, t)
+        end = time.perf_counter()
+        timings["commit"] = (end - t_commit) * 1e3
+        timings["total"] = (end - start) * 1e3
+        if decode_ms is not None:
+            timings["decode"] = float(decode_ms)
+        self._frame_index += 1
+        return FrameResult(
+            frame_index=self._frame_index,
+            timestamp=float(t),
+            hand=hand,
+            model_input=model_input,
+            prediction=prediction,
+            text=self.committer.text,
+            committed=committed,
+            timings_ms=timings,
+        )
+
+    def process_still(self, image_bgr: np.ndarray) -> FrameResult:
+        """Recognise one independent image (tracking reset first, committer untouched)."""
+        self._locator.reset()
+        start = time.perf_counter()
+        hand, model_input, prediction, timings = self.analyze(image_bgr)
+        timings["total"] = (time.perf_counter() - start) * 1e3
+        return FrameResult(
+            frame_index=0,
+            timestamp=0.0,
+            hand=hand,
+            model_input=model_input,
+            prediction=prediction,
+            text="",
+            timings_ms=timings,
+        )
