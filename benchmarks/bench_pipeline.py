@@ -1,0 +1,197 @@
+"""Per-stage latency and sustained frame rate of the recognition pipeline on 640x480 frames.
+
+Frames come from the synthetic source (real hand photos on a generated
+background, a hand in every frame, each letter held 1 s so the locator tracks),
+JPEG-encoded beforehand so that ``decode`` measures what a MJPG webcam costs.
+Each setting runs ``--rounds`` times; the table gives the median over rounds of
+each stage's p50 and p95, with the spread (min-max over rounds).
+
+Settings: ``1 thread`` pins the process to one core (``sched_setaffinity``),
+``cv2.setNumThreads(1)``, onnxruntime ``intra_op_num_threads=1`` for the
+classifier and the locator; ``default`` leaves every library at its defaults.
+
+    python benchmarks/bench_pipeline.py [--model PATH] [--locator mediapipe] [--frames 300] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from recognizer.classifier import Classifier, bundled_model_path  # noqa: E402
+from recognizer.pipeline import Pipeline, PipelineConfig, default_locator_mode, make_locator  # noqa: E402
+from recognizer.sources import open_source  # noqa: E402
+
+STAGES = ("decode", "locate", "crop", "classify", "commit", "total")
+SYNTH_SPEC = "synth:letters=HELOWRDABC,size=640x480,hold=1.0,gap=0,bg=noise,scale=0.45-0.7,seed=7,loop=1"
+
+
+def _model_path(arg: Path | None) -> tuple[Path, str]:
+    if arg is not None:
+        return arg, str(arg)
+    if bundled_model_path().is_file():
+        return bundled_model_path(), "bundled asl_cnn.onnx"
+    from tests.conftest import build_tiny_onnx  # only for a checkout without the trained model yet
+
+    path = Path(tempfile.mkdtemp()) / "tiny.onnx"
+    return build_tiny_onnx(path), "tiny test model (bundled model absent)"
+
+
+def _encoded_frames(n: int) -> list[bytes]:
+    src = open_source(SYNTH_SPEC)
+    out = []
+    for _ in range(n):
+        frame = src.read()
+        ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        assert ok
+        out.append(buf.tobytes())
+    return out
+
+
+def _set_threads(single: bool, all_cpus: set[int]) -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(all_cpus)} if single else all_cpus)
+    cv2.setNumThreads(1 if single else -1)
+
+
+def _build(model: Path, locator_mode: str, single: bool) -> tuple[Pipeline, Classifier]:
+    threads = 1 if single else 0
+    clf = Classifier(
+        model, providers=["CPUExecutionProvider"] if single else None, intra_op_num_threads=threads
+    )
+    kwargs: dict[str, Any] = {"num_threads": 1} if (single and locator_mode == "mediapipe") else {}
+    locator = make_locator(locator_mode, **kwargs)
+    return Pipeline(clf, locator, config=PipelineConfig(locator=locator_mode)), clf
+
+
+def _run_round(pipeline: Pipeline, frames: list[bytes]) -> dict[str, Any]:
+    pipeline.reset()
+    per_stage: dict[str, list[float]] = {s: [] for s in STAGES}
+    no_hand = 0
+    start = time.perf_counter()
+    for i, data in enumerate(frames):
+        t0 = time.perf_counter()
+        frame = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        decode_ms = (time.perf_counter() - t0) * 1e3
+        result = pipeline.process(frame, i / 30.0, decode_ms=decode_ms)
+        no_hand += result.hand is None
+        timings = result.timings_ms
+        for stage in STAGES:
+            value = timings.get(stage, 0.0)
+            per_stage[stage].append(value + (decode_ms if stage == "total" else 0.0))
+    wall = time.perf_counter() - start
+    return {
+        "fps": len(frames) / wall,
+        "no_hand": no_hand,
+        "p50": {s: float(np.percentile(v, 50)) for s, v in per_stage.items()},
+        "p95": {s: float(np.percentile(v, 95)) for s, v in per_stage.items()},
+    }
+
+
+def _classifier_alone(clf: Classifier, n: int = 2000) -> dict[str, float]:
+    image = np.random.default_rng(0).integers(0, 256, (1, 28, 28), np.uint8)
+    for _ in range(50):
+        clf(image)
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        clf(image)
+        times.append((time.perf_counter() - t0) * 1e3)
+    batch = np.repeat(image, 32, axis=0)
+    t0 = time.perf_counter()
+    for _ in range(100):
+        clf(batch)
+    per_image_batched = (time.perf_counter() - t0) * 1e3 / (100 * 32)
+    return {
+        "p50": float(np.percentile(times, 50)),
+        "p95": float(np.percentile(times, 95)),
+        "per_image_in_batch_of_32": per_image_batched,
+    }
+
+
+def _median_spread(values: list[float]) -> str:
+    return f"{statistics.median(values):7.2f} ({min(values):.2f}-{max(values):.2f})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--model", type=Path, default=None, help="ONNX model (default: bundled, else a tiny one)"
+    )
+    parser.add_argument("--locator", default=None, help=f"locator mode (default: {default_locator_mode()})")
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--settings", default="single,default", help="comma list of single,default")
+    parser.add_argument("--json", type=Path, default=None, help="write the numbers here")
+    args = parser.parse_args(argv)
+
+    locator_mode = args.locator or default_locator_mode()
+    model, model_label = _model_path(args.model)
+    frames = _encoded_frames(args.frames)
+    all_cpus = set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else {0}
+    print(
+        f"model: {model_label}; locator: {locator_mode}; {args.frames} frames 640x480 x {args.rounds} rounds"
+    )
+    print(
+        f"cpus available: {len(all_cpus)}; load average: {os.getloadavg() if hasattr(os, 'getloadavg') else '?'}"
+    )
+    report: dict[str, Any] = {
+        "model": model_label,
+        "locator": locator_mode,
+        "frames": args.frames,
+        "settings": {},
+    }
+    for setting in [s.strip() for s in args.settings.split(",") if s.strip()]:
+        single = setting == "single"
+        _set_threads(single, all_cpus)
+        pipeline, clf = _build(model, locator_mode, single)
+        _run_round(pipeline, frames[: min(30, len(frames))])  # warm-up
+        rounds = [_run_round(pipeline, frames) for _ in range(args.rounds)]
+        alone = _classifier_alone(clf)
+        detector_calls = getattr(pipeline.locator, "detector_calls", None)
+        label = "1 thread, 1 core" if single else "default threads"
+        print(f"\n== {label} (providers {clf.providers}) ==")
+        print(f"{'stage':<9} {'p50 ms (spread)':>22} {'p95 ms (spread)':>22}")
+        for stage in STAGES:
+            p50 = _median_spread([r["p50"][stage] for r in rounds])
+            p95 = _median_spread([r["p95"][stage] for r in rounds])
+            print(f"{stage:<9} {p50:>22} {p95:>22}")
+        fps = [r["fps"] for r in rounds]
+        print(f"sustained fps          {_median_spread(fps)}")
+        print(
+            f"no hand found          {statistics.median([r['no_hand'] for r in rounds]):.0f} of {args.frames} frames"
+        )
+        if detector_calls is not None:
+            total_frames = args.frames * args.rounds + min(30, args.frames)
+            print(f"palm detector ran on   {detector_calls} of {total_frames} frames (the rest tracked)")
+        print(
+            f"classifier alone       p50 {alone['p50']:.3f} ms, p95 {alone['p95']:.3f} ms, "
+            f"{alone['per_image_in_batch_of_32']:.3f} ms/image in batches of 32"
+        )
+        report["settings"][setting] = {
+            "providers": clf.providers,
+            "rounds": rounds,
+            "classifier_alone_ms": alone,
+            "detector_calls": detector_calls,
+        }
+    _set_threads(False, all_cpus)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
