@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui import model_store
+from gui.qtcompat import emit
 from gui.settings import AUTO_SOURCE, AppSettings, save_settings
 from gui.widgets import Banner, Card, ModelInputView, TopKBars, VideoView
 from gui.worker import DEMO_SOURCE, FramePacket, RecognitionWorker, SourceOpener
@@ -443,7 +444,7 @@ class MainWindow(QMainWindow):
         self.frames_shown += 1
         if self._first_frame_at is None:
             self._first_frame_at = now
-            self.first_frame_shown.emit(now - self._created_at)
+            emit(self.first_frame_shown, now - self._created_at)
 
     def _show_text(self, text: str) -> None:
         self._spelled_text = text
@@ -612,7 +613,7 @@ class MainWindow(QMainWindow):
         acc = f" · test accuracy {accuracy:.1%}" if accuracy is not None else ""
         self.model_label.setText(f"model: {classifier.name}{acc}")
         self.provider_label.setText(provider_label(classifier.providers))
-        self.model_changed.emit(classifier)
+        emit(self.model_changed, classifier)
 
     def _on_model_failed(self, reason: str) -> None:
         self._model_problem = reason

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
 
+from gui.qtcompat import emit
 from gui.settings import AUTO_SOURCE, AppSettings
 
 if TYPE_CHECKING:
@@ -201,7 +202,7 @@ class RecognitionWorker(QThread):
             self._loop()
         except Exception:  # the thread must not die silently
             log.exception("recognition worker failed")
-            self.notice.emit("Recognition stopped after an unexpected error (see the log)")
+            emit(self.notice, "Recognition stopped after an unexpected error (see the log)")
         finally:
             self._close_source()
 
@@ -212,7 +213,7 @@ class RecognitionWorker(QThread):
             from recognizer.sources import list_cameras
 
             cameras = list_cameras()
-            self.cameras_found.emit(list(cameras))
+            emit(self.cameras_found, list(cameras))
             if cameras:
                 spec = str(cameras[0])
             else:
@@ -236,7 +237,7 @@ class RecognitionWorker(QThread):
             log.warning("camera scan failed: %s", exc)
             cameras = []
         if not self._stop_requested.is_set():
-            self.cameras_found.emit(list(cameras))
+            emit(self.cameras_found, list(cameras))
 
     def _load_initial_model(self) -> None:
         from recognizer.classifier import Classifier, bundled_model_path
@@ -246,7 +247,7 @@ class RecognitionWorker(QThread):
         try:
             classifier = Classifier(path)
         except ModelFormatError as exc:
-            self.model_failed.emit(str(exc))
+            emit(self.model_failed, str(exc))
             return
         self._use_classifier(classifier)
 
@@ -270,7 +271,7 @@ class RecognitionWorker(QThread):
             except RecognizerError as exc:
                 # E.g. the MediaPipe models are missing: recognise in a fixed box rather than not at all.
                 log.warning("locator %r unavailable (%s); using 'box'", config.locator, exc)
-                self.notice.emit(f"Hand locator {config.locator!r} unavailable ({exc}); using 'box'")
+                emit(self.notice, f"Hand locator {config.locator!r} unavailable ({exc}); using 'box'")
                 self._settings = self._settings.with_changes(locator="box")
                 config = self._pipeline_config(self._settings)
                 locator = make_locator(config.locator)
@@ -278,7 +279,7 @@ class RecognitionWorker(QThread):
         else:
             self._pipeline.set_classifier(classifier)
         self._classifier = classifier
-        self.model_loaded.emit(classifier)
+        emit(self.model_loaded, classifier)
 
     def _apply_settings(self, settings: AppSettings) -> None:
         self._settings = settings
@@ -289,7 +290,7 @@ class RecognitionWorker(QThread):
                 self._pipeline.set_config(self._pipeline_config(settings))
             except RecognizerError as exc:  # keep the old locator rather than stop
                 log.warning("cannot apply settings: %s", exc)
-                self.notice.emit(f"Cannot use locator {settings.locator!r}: {exc}")
+                emit(self.notice, f"Cannot use locator {settings.locator!r}: {exc}")
 
     def _open(self, spec: str, note: str = "") -> None:
         from recognizer.errors import SourceError
@@ -301,14 +302,14 @@ class RecognitionWorker(QThread):
         try:
             source = opener(spec)
         except SourceError as exc:
-            self.source_failed.emit(spec, str(exc))
+            emit(self.source_failed, spec, str(exc))
             if spec == DEMO_SOURCE:
                 return
             spec, note = DEMO_SOURCE, f"Could not open {spec}"
             try:
                 source = opener(spec)
             except SourceError as demo_exc:
-                self.source_failed.emit(spec, str(demo_exc))
+                emit(self.source_failed, spec, str(demo_exc))
                 return
         self._source = source
         self._source_spec = spec
@@ -317,7 +318,7 @@ class RecognitionWorker(QThread):
         self._last_frame_at = None
         if self._pipeline is not None:
             self._pipeline.reset()
-        self.source_opened.emit(spec, str(getattr(source, "name", spec)), note)
+        emit(self.source_opened, spec, str(getattr(source, "name", spec)), note)
 
     def _close_source(self) -> None:
         source, self._source = self._source, None
@@ -368,15 +369,15 @@ class RecognitionWorker(QThread):
             except CameraUnavailableError as exc:
                 self._lost_since = time.monotonic()
                 self._next_reconnect = self._lost_since + RECONNECT_INTERVAL
-                self.camera_failed.emit(str(exc))
+                emit(self.camera_failed, str(exc))
                 continue
             except SourceError as exc:
                 self._finished = True
-                self.source_failed.emit(self._source_spec, str(exc))
+                emit(self.source_failed, self._source_spec, str(exc))
                 continue
             if frame is None:
                 self._finished = True
-                self.source_finished.emit(str(getattr(self._source, "name", self._source_spec)))
+                emit(self.source_finished, str(getattr(self._source, "name", self._source_spec)))
                 continue
             fps = float(getattr(self._source, "fps", 0.0) or 0.0)
             now = time.monotonic()
@@ -402,7 +403,7 @@ class RecognitionWorker(QThread):
         if ok is False:
             return
         self._lost_since = None
-        self.camera_restored.emit(str(getattr(self._source, "name", self._source_spec)))
+        emit(self.camera_restored, str(getattr(self._source, "name", self._source_spec)))
 
     def _process(self, frame: np.ndarray, captured_at: float, decode_ms: float | None = None) -> None:
         from gui.images import bgr_to_qimage, gray_to_qimage
@@ -438,8 +439,8 @@ class RecognitionWorker(QThread):
         )
         with self._lock:
             self._latest = packet
-            emit = not self._signal_pending
+            notify = not self._signal_pending
             self._signal_pending = True
-        if emit:
+        if notify:
             self.frames_published += 1
-            self.result_ready.emit()
+            emit(self.result_ready)

@@ -405,3 +405,22 @@ def test_training_failure_shows_the_log(
     assert "ValueError: the CSV has 3 columns" in details
     assert dialog.parent().classifier is old
     assert dialog.start_button.isEnabled()
+
+
+def test_emitting_many_signals_keeps_true_alive() -> None:
+    """PySide6 6.12's emit() drops a reference to True; gui.qtcompat.emit must give it back."""
+    from PySide6.QtCore import QObject, Signal
+
+    from gui.qtcompat import emit
+
+    class Emitter(QObject):
+        fired = Signal(int)
+
+    emitter = Emitter()
+    seen: list[int] = []
+    emitter.fired.connect(seen.append)
+    before = sys.getrefcount(True)
+    for i in range(2_000):
+        emit(emitter.fired, i)
+    assert len(seen) == 2_000
+    assert abs(sys.getrefcount(True) - before) < 50
