@@ -1,0 +1,296 @@
+"""``asl-train``: the thin command line over :func:`training.train.train`.
+
+Exit codes (docs/CONTRACTS.md): 0 done, 2 bad input (nothing written to
+``--out``), 130 cancelled by SIGINT/SIGTERM (checkpoint saved, no model), 1
+unexpected failure. ``--progress json`` writes one JSON object per line on
+stdout for the app; everything else goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+import threading
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+# Before TensorFlow is imported anywhere: keep its C++ start-up chatter off the terminal.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
+
+from training.config import AugmentConfig, ConfigError, TrainConfig
+from training.data import DatasetError
+
+log = logging.getLogger("training")
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+EXIT_CANCELLED = 130
+APP_DIR_NAME = "asl-fingerspell"
+
+
+def default_runs_dir() -> Path:
+    """Per-user folder for training runs (XDG data dir, %LOCALAPPDATA% or Application Support)."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / APP_DIR_NAME / "runs"
+
+
+def _import_train_quietly() -> Callable[..., Any]:
+    """Import :func:`training.train.train` with file descriptor 2 parked in a temporary file.
+
+    TensorFlow's C++ start-up prints CUDA-probe lines before its log level
+    applies; they are dropped, unless the import fails, when they are replayed.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as parked:
+        os.dup2(parked.fileno(), 2)
+        try:
+            from training.train import train
+        except BaseException:
+            os.dup2(saved, 2)
+            parked.seek(0)
+            sys.stderr.write(parked.read().decode("utf-8", "replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+    return train
+
+
+def _parser() -> argparse.ArgumentParser:
+    defaults = TrainConfig()
+    parser = argparse.ArgumentParser(
+        prog="asl-train",
+        description="Train the ASL letter CNN on Sign-MNIST CSVs and export a verified ONNX model.",
+        epilog=(
+            "exit codes: 0 done, 2 bad input (nothing written), 130 cancelled (checkpoint saved), "
+            "1 unexpected failure"
+        ),
+    )
+    parser.add_argument(
+        "--train", metavar="CSV", help="training CSV or CSV.gz (default: bundled Sign-MNIST train)"
+    )
+    parser.add_argument(
+        "--test",
+        metavar="CSV",
+        help="test CSV or CSV.gz, used only for the final report (default: bundled Sign-MNIST test)",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help=f"run folder, must be new or empty (default: {default_runs_dir()}/<UTC timestamp>)",
+    )
+    parser.add_argument("--epochs", type=int, metavar="N", help=f"maximum epochs (default {defaults.epochs})")
+    parser.add_argument(
+        "--batch-size", type=int, metavar="B", help=f"batch size (default {defaults.batch_size})"
+    )
+    parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
+    parser.add_argument("--seed", type=int, metavar="S", help=f"random seed (default {defaults.seed})")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help="train on a stratified subset of N training rows (the test set is always used whole)",
+    )
+    parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    parser.add_argument(
+        "--device", choices=("cpu", "gpu"), help="force a device (default: GPU when TensorFlow sees one)"
+    )
+    parser.add_argument(
+        "--progress",
+        choices=("bar", "json"),
+        default="bar",
+        help="progress bar on the terminal, or JSON lines on stdout (default bar)",
+    )
+    parser.add_argument("--mixed-precision", action="store_true", help="float16 compute on GPU")
+    return parser
+
+
+class _Emitter:
+    """Writes progress: JSON lines on stdout, or human-readable lines on stderr."""
+
+    def __init__(self, json_mode: bool, stream: TextIO | None = None) -> None:
+        self.json_mode = json_mode
+        self.stream = stream if stream is not None else sys.stdout
+        self._lock = threading.Lock()
+
+    def event(self, data: dict[str, Any]) -> None:
+        if self.json_mode:
+            line = json.dumps(data, allow_nan=False, default=str)
+            with self._lock:
+                self.stream.write(line + "\n")
+                self.stream.flush()
+            return
+        kind = data.get("event")
+        if kind == "start":
+            log.info(
+                "training on %s: %d train rows, %d validation rows, up to %d epochs -> %s",
+                data["device"],
+                data["train_rows"],
+                data["val_rows"],
+                data["epochs"],
+                data["out"],
+            )
+        elif kind == "exporting":
+            log.info("scoring the test set and exporting")
+
+    def error(self, message: str) -> None:
+        print(f"asl-train: error: {message}", file=sys.stderr)
+        if self.json_mode:
+            self.event({"event": "error", "message": message})
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else exc.__class__.__name__
+
+
+def _json_safe(value: Any) -> Any:
+    """Replace NaN/inf (not JSON) with None, recursively."""
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _build_config(args: argparse.Namespace) -> TrainConfig:
+    out = (
+        Path(args.out)
+        if args.out
+        else default_runs_dir() / _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    )
+    if args.resume:
+        if not args.out:
+            raise ConfigError("--resume needs --out DIR (the run to continue)")
+        config_path = out / "config.json"
+        if not config_path.is_file():
+            raise ConfigError(f"{out}: no config.json to resume from")
+        config = TrainConfig.load(config_path)
+        ignored = [
+            flag
+            for flag, value in (
+                ("--train", args.train),
+                ("--test", args.test),
+                ("--epochs", args.epochs),
+                ("--batch-size", args.batch_size),
+                ("--seed", args.seed),
+                ("--limit", args.limit),
+                ("--no-augment", args.no_augment or None),
+                ("--mixed-precision", args.mixed_precision or None),
+            )
+            if value is not None
+        ]
+        if ignored:
+            log.warning("--resume uses the run's config.json; ignoring %s", ", ".join(ignored))
+        return config.replace(out_dir=str(out), device=args.device or config.device)
+    base = TrainConfig()
+    return TrainConfig(
+        out_dir=str(out),
+        train_csv=str(Path(args.train).resolve()) if args.train else None,
+        test_csv=str(Path(args.test).resolve()) if args.test else None,
+        epochs=args.epochs if args.epochs is not None else base.epochs,
+        batch_size=args.batch_size if args.batch_size is not None else base.batch_size,
+        seed=args.seed if args.seed is not None else base.seed,
+        limit=args.limit,
+        device=args.device or "auto",
+        mixed_precision=args.mixed_precision,
+        augment=AugmentConfig(enabled=False) if args.no_augment else base.augment,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``asl-train``; returns the exit code."""
+    args = _parser().parse_args(argv)
+    json_mode = args.progress == "json"
+    emitter = _Emitter(json_mode)
+    logging.basicConfig(level=logging.WARNING, format="asl-train: %(message)s", stream=sys.stderr)
+    log.setLevel(logging.INFO)
+    # Keras's ONNX exporter trips numpy's np.object deprecation; nothing for a user to act on.
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"keras\.")
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        if not stop.is_set():
+            log.info(
+                "%s: stopping after the current batch and saving a checkpoint", signal.Signals(signum).name
+            )
+        stop.set()
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, request_stop)
+    try:
+        try:
+            config = _build_config(args)
+        except ConfigError as exc:
+            emitter.error(_one_line(exc))
+            return EXIT_BAD_INPUT
+
+        train = _import_train_quietly()  # TensorFlow loads here, after the environment is set
+
+        try:
+            result = train(
+                config,
+                on_epoch=lambda stats: emitter.event(_json_safe(stats.to_event())) if json_mode else None,
+                should_stop=stop.is_set,
+                on_event=emitter.event,
+                resume=args.resume,
+                verbose=0 if json_mode else (1 if sys.stdout.isatty() else 2),
+            )
+        except (DatasetError, ConfigError) as exc:
+            emitter.error(_one_line(exc))
+            return EXIT_BAD_INPUT
+        except Exception as exc:
+            traceback.print_exc(file=sys.stderr)
+            emitter.error(f"{exc.__class__.__name__}: {_one_line(exc)}")
+            return EXIT_FAILURE
+        if result.cancelled:
+            emitter.event({"event": "cancelled", "checkpoint": str(result.checkpoint)})
+            if not json_mode:
+                log.info("cancelled; continue with: asl-train --resume --out %s", result.out_dir)
+            return EXIT_CANCELLED
+        emitter.event(
+            {
+                "event": "done",
+                "out": str(result.out_dir),
+                "model": str(result.model_path),
+                "metrics": _json_safe(result.metrics),
+            }
+        )
+        if not json_mode:
+            m = result.metrics
+            print(
+                f"test accuracy {m['test_accuracy']:.4%} (balanced {m['balanced_accuracy']:.4%}, "
+                f"top-3 {m['test_top3_accuracy']:.4%}) on {m['n_test']} images; best epoch "
+                f"{m['best_epoch']} of {m['epochs_run']}; model: {result.model_path}"
+            )
+        return EXIT_OK
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

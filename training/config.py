@@ -1,0 +1,143 @@
+"""The exact recipe of a training run, as frozen dataclasses.
+
+A run writes its :class:`TrainConfig` as ``config.json`` beside the model it
+produced, and ``--resume`` reads it back, so a run can always be repeated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ARCHITECTURES = ("reference",)
+LR_SCHEDULES = ("cosine", "constant")
+MONITORS = ("val_loss", "val_accuracy")
+DEVICES = ("auto", "cpu", "gpu")
+
+
+class ConfigError(ValueError):
+    """A training configuration is inconsistent (one-line, user-facing message)."""
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Random image changes applied to training batches (never to validation or test).
+
+    The defaults are the reference recipe (rotation ±10°, zoom 0.1, shifts 0.1,
+    horizontal flip for left-handed signers, no vertical flip) plus mild
+    brightness/contrast jitter, which helps on webcam exposure.
+    """
+
+    enabled: bool = True
+    rotation_degrees: float = 10.0
+    zoom: float = 0.1
+    shift: float = 0.1
+    horizontal_flip: bool = True
+    brightness: float = 0.1
+    contrast: float = 0.1
+
+    def __post_init__(self) -> None:
+        for name in ("rotation_degrees", "zoom", "shift", "brightness", "contrast"):
+            value = getattr(self, name)
+            if not 0.0 <= value < (180.0 if name == "rotation_degrees" else 1.0):
+                raise ConfigError(f"augment.{name} = {value} is out of range")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every choice a training run makes. ``None`` CSV paths mean the bundled Sign-MNIST files."""
+
+    out_dir: str = ""
+    train_csv: str | None = None
+    test_csv: str | None = None
+    arch: str = "reference"
+    epochs: int = 20
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    #: "cosine": decay per step from ``learning_rate`` to ``min_learning_rate`` over all epochs.
+    lr_schedule: str = "cosine"
+    min_learning_rate: float = 1e-5
+    label_smoothing: float = 0.0
+    val_fraction: float = 0.1
+    seed: int = 42
+    #: Validation metric that picks the best epoch (the test CSV never does).
+    monitor: str = "val_loss"
+    early_stopping_patience: int = 6
+    mixed_precision: bool = False
+    #: Use a stratified subset of this many training rows (the test set stays whole).
+    limit: int | None = None
+    device: str = "auto"
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+    def __post_init__(self) -> None:
+        if self.arch not in ARCHITECTURES:
+            raise ConfigError(f"unknown architecture {self.arch!r} (choose from {', '.join(ARCHITECTURES)})")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(f"unknown lr_schedule {self.lr_schedule!r}")
+        if self.monitor not in MONITORS:
+            raise ConfigError(f"unknown monitor {self.monitor!r}")
+        if self.device not in DEVICES:
+            raise ConfigError(f"unknown device {self.device!r} (choose from {', '.join(DEVICES)})")
+        if self.epochs < 1:
+            raise ConfigError(f"epochs must be at least 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ConfigError(f"batch size must be at least 1, got {self.batch_size}")
+        if not 0.0 < self.val_fraction < 0.5:
+            raise ConfigError(f"val_fraction must be in (0, 0.5), got {self.val_fraction}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ConfigError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        if not 0.0 < self.min_learning_rate <= self.learning_rate:
+            raise ConfigError("min_learning_rate must be positive and at most learning_rate")
+        if self.early_stopping_patience < 1:
+            raise ConfigError("early_stopping_patience must be at least 1")
+        if self.limit is not None and self.limit < 100:
+            raise ConfigError(f"limit must be at least 100 rows, got {self.limit}")
+
+    @property
+    def out_path(self) -> Path:
+        return Path(self.out_dir)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict (nested augment config included)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Inverse of :meth:`to_dict`; unknown keys are an error, missing keys take defaults."""
+        data = dict(data)
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown training config keys: {', '.join(unknown)}")
+        augment = data.pop("augment", None)
+        if isinstance(augment, dict):
+            aug_known = {f.name for f in dataclasses.fields(AugmentConfig)}
+            bad = sorted(set(augment) - aug_known)
+            if bad:
+                raise ConfigError(f"unknown augment config keys: {', '.join(bad)}")
+            data["augment"] = AugmentConfig(**augment)
+        elif augment is not None:
+            raise ConfigError("augment config must be an object")
+        return cls(**data)
+
+    def save(self, path: Path) -> None:
+        """Write as indented JSON."""
+        path.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> TrainConfig:
+        """Read a ``config.json`` written by :meth:`save`."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{path}: cannot read training config ({exc.__class__.__name__})") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: training config is not a JSON object")
+        return cls.from_dict(data)

@@ -1,0 +1,150 @@
+"""Export a trained Keras model to ``model.keras`` and a verified, self-describing ``model.onnx``.
+
+Every file is written under a temporary name in the same folder and renamed
+into place only when complete, so an interrupted or failed export never leaves
+a half-written model behind. The ONNX model is checked with the ONNX checker,
+its metadata is parsed back with :func:`recognizer.modelinfo.parse_metadata`,
+and onnxruntime's outputs are compared with Keras's; a mismatch is an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from recognizer.modelinfo import parse_metadata
+
+log = logging.getLogger(__name__)
+
+#: Parity limits between onnxruntime and Keras.
+MAX_ABS_DIFF = 1e-4
+MIN_PARITY_IMAGES = 256
+
+
+class ExportError(RuntimeError):
+    """Export or its verification failed (one-line message)."""
+
+
+@dataclass(frozen=True)
+class ParityReport:
+    """How closely onnxruntime reproduced Keras."""
+
+    images: int
+    max_abs_diff: float
+    argmax_agree: bool
+
+    def to_dict(self) -> dict[str, float | int | bool]:
+        return {"images": self.images, "max_abs_diff": self.max_abs_diff, "argmax_agree": self.argmax_agree}
+
+
+@contextlib.contextmanager
+def atomic_target(final: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``final`` (same suffix); rename it to ``final`` on success.
+
+    On an exception the temporary file is removed and ``final`` is untouched.
+    """
+    tmp = final.with_name(f".{final.stem}.partial{final.suffix}")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def save_keras(model: keras.Model, path: Path) -> None:
+    """Save the full Keras model atomically."""
+    with atomic_target(path) as tmp:
+        model.save(tmp)
+
+
+def onnx_session(path: Path) -> object:
+    """A CPU onnxruntime session, quiet about missing CUDA."""
+    import onnxruntime
+
+    onnxruntime.set_default_logger_severity(3)
+    return onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+def onnx_predict(path: Path, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Class probabilities from an ONNX model for normalised ``(N, 28, 28, 1)`` float32 images."""
+    session = onnx_session(path)
+    name = session.get_inputs()[0].name  # type: ignore[attr-defined]
+    parts = [
+        session.run(None, {name: np.ascontiguousarray(images[i : i + batch_size], dtype=np.float32)})[0]  # type: ignore[attr-defined]
+        for i in range(0, len(images), batch_size)
+    ]
+    return np.concatenate(parts, axis=0)
+
+
+def read_onnx_metadata(path: Path) -> dict[str, str]:
+    """The ``metadata_props`` of an ONNX file as a dict."""
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    return {prop.key: prop.value for prop in model.metadata_props}
+
+
+def compare(reference: np.ndarray, candidate: np.ndarray) -> ParityReport:
+    """Max abs difference and argmax agreement of two probability arrays."""
+    if reference.shape != candidate.shape:
+        raise ExportError(f"ONNX output shape {candidate.shape} differs from Keras {reference.shape}")
+    diff = float(np.max(np.abs(reference.astype(np.float64) - candidate.astype(np.float64))))
+    agree = bool(np.array_equal(reference.argmax(axis=1), candidate.argmax(axis=1)))
+    return ParityReport(images=len(reference), max_abs_diff=diff, argmax_agree=agree)
+
+
+def export_onnx(
+    model: keras.Model,
+    path: Path,
+    metadata: Mapping[str, str],
+    check_images: np.ndarray,
+    keras_probabilities: np.ndarray,
+) -> ParityReport:
+    """Export ``model`` to ``path`` as ONNX with ``metadata``, verified against Keras.
+
+    ``keras_probabilities`` are the Keras model's outputs for ``check_images``
+    (at least :data:`MIN_PARITY_IMAGES`). Raises :class:`ExportError` when the
+    checker, the metadata or the parity check fails; ``path`` is then not written.
+    """
+    import onnx
+
+    if len(check_images) < MIN_PARITY_IMAGES:
+        raise ExportError(
+            f"need at least {MIN_PARITY_IMAGES} images to verify the export, got {len(check_images)}"
+        )
+    parse_metadata(metadata, source=str(path))  # our own metadata must satisfy the loader
+    with atomic_target(path) as tmp:
+        model.export(str(tmp), format="onnx", verbose=False)
+        proto = onnx.load(str(tmp))
+        del proto.metadata_props[:]
+        onnx.helper.set_model_props(proto, dict(metadata))
+        proto.doc_string = "ASL fingerspelling letter classifier (Sign-MNIST CNN); see metadata asl.*"
+        try:
+            onnx.checker.check_model(proto, full_check=True)
+        except onnx.checker.ValidationError as exc:
+            raise ExportError(f"ONNX checker rejected the export: {str(exc).splitlines()[0]}") from None
+        onnx.save(proto, str(tmp))
+        parse_metadata(read_onnx_metadata(tmp), source=str(path))
+        report = compare(keras_probabilities, onnx_predict(tmp, check_images))
+        if report.max_abs_diff > MAX_ABS_DIFF or not report.argmax_agree:
+            raise ExportError(
+                f"onnxruntime disagrees with Keras on {report.images} images: max abs diff "
+                f"{report.max_abs_diff:.2e} (limit {MAX_ABS_DIFF:.0e}), argmax identical: {report.argmax_agree}"
+            )
+    log.info(
+        "exported %s; onnxruntime matches Keras on %d images (max abs diff %.1e)",
+        path,
+        report.images,
+        report.max_abs_diff,
+    )
+    return report

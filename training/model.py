@@ -1,0 +1,51 @@
+"""Model factories. ``make_model("reference")`` is the NVIDIA DLI Sign-MNIST CNN."""
+
+from __future__ import annotations
+
+import keras
+
+from recognizer.preprocess import INPUT_SHAPE, NUM_CLASSES
+from training.config import ARCHITECTURES
+
+INPUT_NAME = "image"
+OUTPUT_NAME = "probabilities"
+
+
+def _reference(num_classes: int) -> keras.Model:
+    layers = keras.layers
+
+    def conv(filters: int, name: str) -> keras.layers.Layer:
+        return layers.Conv2D(filters, 3, strides=1, padding="same", activation="relu", name=name)
+
+    def pool(name: str) -> keras.layers.Layer:
+        return layers.MaxPool2D(2, strides=2, padding="same", name=name)
+
+    def batch_norm(name: str) -> keras.layers.Layer:
+        # momentum 0.9 rather than 0.99: the moving statistics then settle within a few dozen
+        # steps, so short runs (--limit, one epoch) evaluate sensibly in inference mode too.
+        return layers.BatchNormalization(momentum=0.9, name=name)
+
+    inputs = keras.Input(shape=INPUT_SHAPE, name=INPUT_NAME)
+    x = conv(75, "conv1")(inputs)
+    x = batch_norm("bn1")(x)
+    x = pool("pool1")(x)
+    x = conv(50, "conv2")(x)
+    x = layers.Dropout(0.2, name="drop2")(x)
+    x = batch_norm("bn2")(x)
+    x = pool("pool2")(x)
+    x = conv(25, "conv3")(x)
+    x = batch_norm("bn3")(x)
+    x = pool("pool3")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(512, activation="relu", name="dense")(x)
+    x = layers.Dropout(0.3, name="drop_dense")(x)
+    # float32 even under mixed precision: softmax in half precision loses the small probabilities.
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name=OUTPUT_NAME)(x)
+    return keras.Model(inputs, outputs, name="asl_cnn_reference")
+
+
+def make_model(arch: str = "reference", num_classes: int = NUM_CLASSES) -> keras.Model:
+    """Build an uncompiled model taking normalised ``(N, 28, 28, 1)`` input, giving class probabilities."""
+    if arch == "reference":
+        return _reference(num_classes)
+    raise ValueError(f"unknown architecture {arch!r} (choose from {', '.join(ARCHITECTURES)})")

@@ -1,0 +1,556 @@
+"""Train, report and export: :func:`train` is what the CLI and the app's worker both call.
+
+One run folder holds everything (see docs/CONTRACTS.md): ``config.json``,
+``checkpoint/`` (last state with optimizer, best weights, progress), and, once
+finished, ``model.keras``, ``model.onnx``, ``metrics.json``, ``history.csv``,
+``confusion_matrix.{csv,png}`` and ``curves.png``.
+
+Model selection is honest: a stratified, seeded validation split of the
+training CSV picks the best epoch, drives early stopping and is the only data
+the schedule could look at; the test CSV is read once, at the end, for the
+report.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import recognizer
+from recognizer.modelinfo import build_metadata
+from recognizer.preprocess import NUM_CLASSES, normalize
+from training import reports
+from training.augment import make_augmenter
+from training.config import ConfigError, TrainConfig
+from training.data import Dataset, bundled_csv, load_dataset, stratified_split, stratified_subset
+from training.export import atomic_target, export_onnx, save_keras
+from training.model import make_model
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_DIR = "checkpoint"
+_LAST = "last.keras"
+_BEST = "best.weights.npz"
+_STATE = "state.json"
+#: At most this many "batch" events per second reach ``on_event``.
+_BATCH_EVENTS_PER_SECOND = 5.0
+
+EventCallback = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class EpochStats:
+    """What one finished epoch measured (epochs are 1-based)."""
+
+    epoch: int
+    epochs: int
+    loss: float
+    accuracy: float
+    val_loss: float
+    val_accuracy: float
+    lr: float
+    seconds: float
+    train_seconds: float = 0.0
+
+    def to_event(self) -> dict[str, Any]:
+        """The ``epoch`` progress event of docs/CONTRACTS.md."""
+        return {
+            "event": "epoch",
+            "epoch": self.epoch,
+            "epochs": self.epochs,
+            "loss": self.loss,
+            "accuracy": self.accuracy,
+            "val_loss": self.val_loss,
+            "val_accuracy": self.val_accuracy,
+            "lr": self.lr,
+            "seconds": round(self.seconds, 3),
+        }
+
+    def to_row(self) -> dict[str, float]:
+        return {
+            "epoch": self.epoch,
+            "loss": self.loss,
+            "accuracy": self.accuracy,
+            "val_loss": self.val_loss,
+            "val_accuracy": self.val_accuracy,
+            "lr": self.lr,
+            "seconds": round(self.seconds, 3),
+            "train_seconds": round(self.train_seconds, 3),
+        }
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], epochs: int) -> EpochStats:
+        return cls(
+            epoch=int(row["epoch"]),
+            epochs=epochs,
+            loss=float(row["loss"]),
+            accuracy=float(row["accuracy"]),
+            val_loss=float(row["val_loss"]),
+            val_accuracy=float(row["val_accuracy"]),
+            lr=float(row["lr"]),
+            seconds=float(row["seconds"]),
+            train_seconds=float(row.get("train_seconds", 0.0)),
+        )
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """The outcome of :func:`train`. When ``cancelled``, no model was written (only the checkpoint)."""
+
+    out_dir: Path
+    cancelled: bool
+    device: str
+    history: tuple[EpochStats, ...]
+    best_epoch: int | None
+    checkpoint: Path
+    model_path: Path | None = None
+    keras_path: Path | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _State:
+    """Progress saved in ``checkpoint/state.json`` so ``--resume`` can continue."""
+
+    epochs_completed: int = 0
+    best_epoch: int | None = None
+    best_value: float | None = None
+    wait: int = 0
+    stopped_early: bool = False
+    history: list[dict[str, float]] = field(default_factory=list)
+
+    def save(self, path: Path) -> None:
+        with atomic_target(path) as tmp:
+            tmp.write_text(json.dumps(self.__dict__, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> _State:
+        try:
+            return cls(**json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError) as exc:
+            raise ConfigError(f"{path}: cannot read checkpoint state ({exc.__class__.__name__})") from None
+
+
+class _CancelRequestedError(Exception):
+    """Raised inside ``fit`` after the batch during which a stop was requested."""
+
+
+def _select_device(choice: str) -> tuple[tf.distribute.Strategy, str]:
+    """Pick the distribution strategy and name the device, honouring ``--device``."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if choice == "cpu" and gpus:
+        try:
+            tf.config.set_visible_devices([], "GPU")
+        except RuntimeError:  # devices already initialised earlier in this process
+            log.warning("TensorFlow already initialised its GPUs; cannot hide them for --device cpu")
+        gpus = []
+    if choice == "gpu" and not gpus:
+        raise ConfigError(
+            "--device gpu: TensorFlow sees no GPU (check the CUDA driver and tensorflow[and-cuda])"
+        )
+    if len(gpus) > 1:
+        names = [f"GPU:{i}" for i in range(len(gpus))]
+        return tf.distribute.MirroredStrategy([f"/gpu:{i}" for i in range(len(gpus))]), ",".join(names)
+    if gpus:
+        return tf.distribute.OneDeviceStrategy("/gpu:0"), "GPU:0"
+    return tf.distribute.get_strategy(), "CPU"
+
+
+def _load_data(config: TrainConfig) -> tuple[Dataset, Dataset]:
+    train_path = Path(config.train_csv) if config.train_csv else bundled_csv("train")
+    test_path = Path(config.test_csv) if config.test_csv else bundled_csv("test")
+    return load_dataset(train_path), load_dataset(test_path)
+
+
+def _check_out_dir(out: Path, resume: bool) -> None:
+    if not str(out):
+        raise ConfigError("no output folder given")
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out}: exists and is not a folder")
+    if resume:
+        if not (out / CHECKPOINT_DIR / _STATE).is_file():
+            raise ConfigError(f"{out}: no checkpoint to resume from ({CHECKPOINT_DIR}/{_STATE} missing)")
+        if (out / "model.onnx").exists():
+            raise ConfigError(f"{out}: this run already finished (model.onnx exists)")
+    elif out.is_dir() and any(out.iterdir()):
+        raise ConfigError(f"{out}: folder is not empty; choose a new --out, or pass --resume to continue it")
+
+
+def _one_hot(indices: np.ndarray) -> np.ndarray:
+    return np.eye(NUM_CLASSES, dtype=np.float32)[indices]
+
+
+def _make_dataset(
+    images: np.ndarray, indices: np.ndarray, config: TrainConfig, training: bool
+) -> tf.data.Dataset:
+    ds = tf.data.Dataset.from_tensor_slices((normalize(images), _one_hot(indices)))
+    if training:
+        ds = ds.shuffle(len(images), seed=config.seed, reshuffle_each_iteration=True)
+    ds = ds.batch(config.batch_size)
+    augmenter = make_augmenter(config.augment, config.seed) if training else None
+    if augmenter is not None:
+
+        def augment_batch(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+            return augmenter(x, training=True), y
+
+        ds = ds.map(augment_batch, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _learning_rate(
+    config: TrainConfig, steps_per_epoch: int
+) -> float | keras.optimizers.schedules.LearningRateSchedule:
+    if config.lr_schedule == "constant":
+        return config.learning_rate
+    # Decays per step over the whole run, so the last epochs train at a small rate and
+    # the weights settle instead of swinging from epoch to epoch as the reference recipe does.
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config.learning_rate,
+        decay_steps=max(1, config.epochs * steps_per_epoch),
+        alpha=config.min_learning_rate / config.learning_rate,
+    )
+
+
+def _compile(model: keras.Model, config: TrainConfig, steps_per_epoch: int) -> None:
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=_learning_rate(config, steps_per_epoch)),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+    )
+
+
+def _current_lr(model: keras.Model) -> float:
+    return float(np.asarray(keras.ops.convert_to_numpy(model.optimizer.learning_rate)))
+
+
+class _RunCallback(keras.callbacks.Callback):
+    """Progress events, cooperative cancel, best-only checkpoint, early stopping, resumable state."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        state: _State,
+        checkpoint_dir: Path,
+        steps_per_epoch: int,
+        on_epoch: Callable[[EpochStats], None] | None,
+        should_stop: Callable[[], bool] | None,
+        on_event: EventCallback | None,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.state = state
+        self.checkpoint_dir = checkpoint_dir
+        self.steps_per_epoch = steps_per_epoch
+        self.on_epoch = on_epoch
+        self.should_stop = should_stop
+        self.on_event = on_event
+        self.best_weights: list[np.ndarray] | None = None
+        self._epoch_start = 0.0
+        self._train_end = 0.0
+        self._last_event = 0.0
+        self._epoch = 0
+
+    def _stop_requested(self) -> bool:
+        return bool(self.should_stop is not None and self.should_stop())
+
+    def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        if self._stop_requested():
+            raise _CancelRequestedError
+        self._epoch = epoch + 1
+        self._epoch_start = time.perf_counter()
+        self._train_end = 0.0
+
+    def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
+        if self._stop_requested():
+            raise _CancelRequestedError
+        if self.on_event is None:
+            return
+        now = time.perf_counter()
+        last = batch + 1 >= self.steps_per_epoch
+        if last or now - self._last_event >= 1.0 / _BATCH_EVENTS_PER_SECOND:
+            self._last_event = now
+            self.on_event(
+                {
+                    "event": "batch",
+                    "epoch": self._epoch,
+                    "epochs": self.config.epochs,
+                    "batch": batch + 1,
+                    "batches": self.steps_per_epoch,
+                }
+            )
+
+    def on_test_begin(self, logs: Mapping[str, Any] | None = None) -> None:
+        if not self._train_end:
+            self._train_end = time.perf_counter()
+
+    def _improved(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        best = self.state.best_value
+        if best is None:
+            return True
+        return value < best if self.config.monitor == "val_loss" else value > best
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        logs = dict(logs or {})
+        now = time.perf_counter()
+        stats = EpochStats(
+            epoch=epoch + 1,
+            epochs=self.config.epochs,
+            loss=float(logs.get("loss", math.nan)),
+            accuracy=float(logs.get("accuracy", math.nan)),
+            val_loss=float(logs.get("val_loss", math.nan)),
+            val_accuracy=float(logs.get("val_accuracy", math.nan)),
+            lr=_current_lr(self.model),
+            seconds=now - self._epoch_start,
+            train_seconds=(self._train_end or now) - self._epoch_start,
+        )
+        state = self.state
+        state.history.append(stats.to_row())
+        state.epochs_completed = epoch + 1
+        value = float(logs.get(self.config.monitor, math.nan))
+        if self._improved(value):
+            state.best_value, state.best_epoch, state.wait = value, epoch + 1, 0
+            self.best_weights = [np.array(w) for w in self.model.get_weights()]
+            with atomic_target(self.checkpoint_dir / _BEST) as tmp, tmp.open("wb") as fh:
+                np.savez(fh, *self.best_weights)
+        else:
+            state.wait += 1
+            if state.wait >= self.config.early_stopping_patience:
+                state.stopped_early = True
+                self.model.stop_training = True
+                log.info(
+                    "early stopping after epoch %d: %s has not improved for %d epochs",
+                    epoch + 1,
+                    self.config.monitor,
+                    state.wait,
+                )
+        save_checkpoint(self.model, self.checkpoint_dir, state)
+        if self.on_epoch is not None:
+            self.on_epoch(stats)
+
+
+def save_checkpoint(model: keras.Model, checkpoint_dir: Path, state: _State) -> None:
+    """Weights with optimizer state (``last.keras``), then progress (``state.json``), each atomically."""
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    save_keras(model, checkpoint_dir / _LAST)
+    state.save(checkpoint_dir / _STATE)
+
+
+def _load_best_weights(path: Path) -> list[np.ndarray] | None:
+    if not path.is_file():
+        return None
+    with np.load(path) as data:
+        return [data[f"arr_{i}"] for i in range(len(data.files))]
+
+
+def _test_metrics_summary(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    keys = (
+        "test_accuracy",
+        "balanced_accuracy",
+        "test_top3_accuracy",
+        "n_test",
+        "epochs_run",
+        "best_epoch",
+        "per_class",
+    )
+    return {k: metrics[k] for k in keys if k in metrics}
+
+
+def train(
+    config: TrainConfig,
+    on_epoch: Callable[[EpochStats], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    *,
+    on_event: EventCallback | None = None,
+    resume: bool = False,
+    verbose: int = 0,
+) -> TrainResult:
+    """Train ``config``'s model, write the run folder ``config.out_dir`` and return the result.
+
+    ``on_epoch`` gets an :class:`EpochStats` after every epoch; ``should_stop``
+    is polled after every batch, and when it returns True the run saves its
+    checkpoint and returns with ``cancelled=True`` (no model written).
+    ``on_event`` receives the other progress events of docs/CONTRACTS.md
+    (``start``, ``batch``, ``exporting``) as dicts. With ``resume`` the run
+    continues from ``checkpoint/`` in ``config.out_dir``.
+
+    Raises :class:`training.data.DatasetError` or :class:`ConfigError` before
+    anything is written to the output folder; :class:`training.export.ExportError`
+    when the exported model fails verification.
+    """
+    started = time.perf_counter()
+    out = config.out_path
+    _check_out_dir(out, resume)
+    train_data, test_data = _load_data(config)  # DatasetError here leaves the output folder untouched
+    if len(test_data) < 256:
+        log.warning("test set has %d rows; the ONNX check wants at least 256", len(test_data))
+    strategy, device = _select_device(config.device)
+    log.debug("training on %s", device)
+
+    images, indices = train_data.images, train_data.indices
+    if config.limit is not None and config.limit < len(indices):
+        rows = stratified_subset(indices, config.limit, config.seed)
+        images, indices = images[rows], indices[rows]
+    train_rows, val_rows = stratified_split(indices, config.val_fraction, config.seed)
+    checkpoint_dir = out / CHECKPOINT_DIR
+    state = _State.load(checkpoint_dir / _STATE) if resume else _State()
+
+    mixed = config.mixed_precision and device != "CPU"
+    if config.mixed_precision and not mixed:
+        log.warning("mixed precision needs a GPU; training in float32 on the CPU")
+    previous_policy = keras.mixed_precision.global_policy().name
+    keras.utils.set_random_seed(config.seed + state.epochs_completed)
+
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        with atomic_target(out / "config.json") as tmp:
+            config.save(tmp)
+    if on_event is not None:
+        on_event(
+            {
+                "event": "start",
+                "device": device,
+                "epochs": config.epochs,
+                "train_rows": len(train_rows),
+                "val_rows": len(val_rows),
+                "out": str(out),
+            }
+        )
+
+    train_ds = _make_dataset(images[train_rows], indices[train_rows], config, training=True)
+    val_ds = _make_dataset(images[val_rows], indices[val_rows], config, training=False)
+    steps_per_epoch = math.ceil(len(train_rows) / config.batch_size)
+    try:
+        if mixed:
+            keras.mixed_precision.set_global_policy("mixed_float16")
+        with strategy.scope():
+            if resume:
+                model = keras.models.load_model(checkpoint_dir / _LAST)
+            else:
+                model = make_model(config.arch)
+                _compile(model, config, steps_per_epoch)
+        callback = _RunCallback(
+            config, state, checkpoint_dir, steps_per_epoch, on_epoch, should_stop, on_event
+        )
+        callback.best_weights = _load_best_weights(checkpoint_dir / _BEST) if resume else None
+        if resume:
+            log.info("resuming after epoch %d of %d", state.epochs_completed, config.epochs)
+        if state.epochs_completed < config.epochs and not state.stopped_early:
+            try:
+                model.fit(
+                    train_ds,
+                    validation_data=val_ds,
+                    epochs=config.epochs,
+                    initial_epoch=state.epochs_completed,
+                    callbacks=[callback],
+                    shuffle=False,  # the tf.data pipeline shuffles
+                    verbose=verbose,
+                )
+            except _CancelRequestedError:
+                save_checkpoint(model, checkpoint_dir, state)
+                log.info("cancelled; checkpoint saved in %s", checkpoint_dir)
+                return TrainResult(
+                    out_dir=out,
+                    cancelled=True,
+                    device=device,
+                    history=tuple(EpochStats.from_row(r, config.epochs) for r in state.history),
+                    best_epoch=state.best_epoch,
+                    checkpoint=checkpoint_dir,
+                )
+        if callback.best_weights is not None:
+            model.set_weights(callback.best_weights)  # restore the best validation epoch
+            log.info("restored the weights of epoch %s (best %s)", state.best_epoch, config.monitor)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+
+    if on_event is not None:
+        on_event({"event": "exporting"})
+    history = tuple(EpochStats.from_row(r, config.epochs) for r in state.history)
+    export_model = _float32_copy(model, config) if mixed else model
+    test_x = normalize(test_data.images)
+    keras_probs = export_model.predict(test_x, batch_size=512, verbose=0)
+    metrics = reports.classification_metrics(test_data.indices, keras_probs)
+    train_seconds = sum(h.train_seconds for h in history)
+    trained_images = len(train_rows) * len(history)
+    metrics.update(
+        {
+            "epochs_run": len(history),
+            "epochs_planned": config.epochs,
+            "best_epoch": state.best_epoch,
+            "stopped_early": state.stopped_early,
+            "monitor": config.monitor,
+            "best_monitor_value": state.best_value,
+            "train_rows": len(train_rows),
+            "val_rows": len(val_rows),
+            "train_csv_sha256": train_data.sha256,
+            "test_csv_sha256": test_data.sha256,
+            "device": device,
+            "mixed_precision": mixed,
+            "train_images_per_second": round(trained_images / train_seconds, 1) if train_seconds else None,
+        }
+    )
+    cm = reports.confusion_matrix(test_data.indices, keras_probs.argmax(axis=1))
+
+    save_keras(export_model, out / "model.keras")
+    metadata = build_metadata(
+        test_metrics=_test_metrics_summary(metrics),
+        train_csv_sha256=train_data.sha256,
+        created=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        package_version=recognizer.__version__,
+        training_config=config.to_dict(),
+    )
+    # Verify on the whole test set: identical argmax there means the metrics above are
+    # exactly what plain onnxruntime scores.
+    parity = export_onnx(export_model, out / "model.onnx", metadata, test_x, keras_probs)
+    metrics["onnx_parity"] = parity.to_dict()
+    metrics["wall_seconds"] = round(time.perf_counter() - started, 1)
+
+    reports.write_history_csv(out / "history.csv", [h.to_row() for h in history])
+    reports.plot_curves(out / "curves.png", [h.to_row() for h in history], state.best_epoch)
+    reports.write_confusion_csv(out / "confusion_matrix.csv", cm)
+    reports.plot_confusion(
+        out / "confusion_matrix.png",
+        cm,
+        f"Sign-MNIST test set: accuracy {metrics['test_accuracy']:.2%}, "
+        f"balanced {metrics['balanced_accuracy']:.2%} (n={metrics['n_test']})",
+    )
+    with atomic_target(out / "metrics.json") as tmp:
+        reports.write_json(tmp, metrics)
+    log.info(
+        "test accuracy %.4f, balanced %.4f, best epoch %s of %d",
+        metrics["test_accuracy"],
+        metrics["balanced_accuracy"],
+        state.best_epoch,
+        len(history),
+    )
+    return TrainResult(
+        out_dir=out,
+        cancelled=False,
+        device=device,
+        history=history,
+        best_epoch=state.best_epoch,
+        checkpoint=checkpoint_dir,
+        model_path=out / "model.onnx",
+        keras_path=out / "model.keras",
+        metrics=metrics,
+    )
+
+
+def _float32_copy(model: keras.Model, config: TrainConfig) -> keras.Model:
+    """The same weights in a float32 model, so the export is exact and runs anywhere."""
+    keras.mixed_precision.set_global_policy("float32")
+    copy = make_model(config.arch)
+    copy.set_weights(model.get_weights())
+    return copy
