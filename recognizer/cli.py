@@ -50,6 +50,12 @@ def _add_engine_args(parser: argparse.ArgumentParser) -> None:
         "--crop-margin", type=float, default=None, help="scale of the hand box before cropping"
     )
     parser.add_argument("--no-mirror", action="store_true", help="do not mirror left hands")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="onnxruntime threads per model (default 1; 0 = onnxruntime's choice)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does")
 
 
@@ -64,6 +70,8 @@ def _build_pipeline(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         changes["crop_margin"] = args.crop_margin
     if args.no_mirror:
         changes["mirror_left"] = False
+    if args.threads is not None:
+        changes["num_threads"] = args.threads if args.threads > 0 else None
     config = config.replace(**changes) if changes else config
     return Pipeline.from_config(config, model_path=args.model)
 
