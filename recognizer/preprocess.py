@@ -8,9 +8,13 @@ OpenCV are used so that every layer can import it cheaply.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:  # types.py imports this module; only annotations need HandObservation
+    from recognizer.types import HandObservation
 
 #: The 24 static ASL letters, in class-index order. J and Z need motion.
 LETTERS: str = "ABCDEFGHIKLMNOPQRSTUVWXY"
@@ -154,3 +158,152 @@ def crop_to_input(image: np.ndarray, box: SquareBox | None = None, mirror: bool 
     if mirror:
         small = np.ascontiguousarray(small[:, ::-1])
     return small
+
+
+# --------------------------------------------------------------------------- hand crops
+# Added for hand localisation (recognizer.locate): frame + HandObservation -> 28x28.
+
+#: Default scale of the hand's box for :func:`crop_hand` (1.0 = the landmarks' larger extent).
+HAND_CROP_MARGIN: float = 1.15
+#: Grey level painted outside the hand mask (Sign-MNIST's walls are light and plain).
+LIGHT_BACKGROUND: int = 235
+#: Values of ``crop_hand(background=...)``.
+BACKGROUNDS: tuple[str, ...] = ("auto", "frame", "light")
+
+
+def fit_box(box: SquareBox, width: int, height: int) -> SquareBox:
+    """Shift ``box`` (side kept) so it lies inside a ``width`` x ``height`` frame where it can.
+
+    A box larger than the frame stays centred on the frame along that axis, so the
+    padding is shared by both sides.
+    """
+    half = box.side / 2
+
+    def clamp(c: float, n: int) -> float:
+        if box.side >= n:
+            return n / 2
+        return min(max(c, half), n - half)
+
+    return SquareBox(clamp(box.cx, width), clamp(box.cy, height), box.side)
+
+
+def hand_crop_box(hand: HandObservation, margin: float = HAND_CROP_MARGIN) -> SquareBox:
+    """The square cut around ``hand`` for the classifier: its box scaled by ``margin``."""
+    return hand.box.scaled(margin)
+
+
+def crop_hand(
+    frame_bgr: np.ndarray,
+    hand: HandObservation,
+    *,
+    margin: float = HAND_CROP_MARGIN,
+    mirror: bool = False,
+    background: str = "auto",
+    keep_inside: bool = True,
+) -> np.ndarray:
+    """Cut the hand out of a frame as the classifier's 28x28 uint8 grayscale input.
+
+    Args:
+        frame_bgr: the whole frame (BGR, BGRA or gray uint8).
+        hand: where the hand is (``recognizer.types.HandObservation``).
+        margin: the crop's side is ``hand.box.side * margin`` (axis-aligned, never rotated:
+            Sign-MNIST letters such as G, H, P and Q are told apart by their direction).
+        mirror: flip left-right (a left hand then looks like the right hands of Sign-MNIST).
+        background: ``"frame"`` keeps the frame's pixels around the hand; ``"light"``
+            paints everything outside the landmark mask (:func:`mask_hand`) flat light
+            grey, like Sign-MNIST's walls (needs landmarks); ``"auto"`` is ``"light"``
+            when the hand has landmarks, else ``"frame"``.
+        keep_inside: shift the crop into the frame instead of padding it, where it fits.
+
+    Returns:
+        ``(28, 28)`` uint8; feed it to :func:`normalize`.
+    """
+    if background not in BACKGROUNDS:
+        raise ValueError(f"background must be one of {BACKGROUNDS}, got {background!r}")
+    gray = to_gray(frame_bgr)
+    h, w = gray.shape[:2]
+    box = hand_crop_box(hand, margin)
+    if keep_inside:
+        box = fit_box(box, w, h)
+    landmarks = getattr(hand, "landmarks", None)
+    use_mask = background == "light" or (background == "auto" and landmarks is not None)
+    if use_mask and landmarks is None:
+        raise ValueError("background='light' needs a hand with landmarks")
+    if use_mask:
+        crop = _masked_crop(frame_bgr, gray, np.asarray(landmarks, dtype=np.float32), box)
+    else:
+        crop = crop_square(gray, box, border_value=int(np.median(gray)))
+    small = resize_to_input(crop)
+    if mirror:
+        small = np.ascontiguousarray(small[:, ::-1])
+    return small
+
+
+#: Finger bones of MediaPipe's 21 hand landmarks (wrist 0, thumb 1-4, index 5-8, ... pinky 17-20).
+HAND_BONES: tuple[tuple[int, int], ...] = (
+    (0, 1),
+    (1, 2),
+    (2, 3),
+    (3, 4),
+    (5, 6),
+    (6, 7),
+    (7, 8),
+    (9, 10),
+    (10, 11),
+    (11, 12),
+    (13, 14),
+    (14, 15),
+    (15, 16),
+    (17, 18),
+    (18, 19),
+    (19, 20),
+)
+#: The palm polygon: wrist, thumb base, the four finger bases.
+PALM_POLYGON: tuple[int, ...] = (0, 1, 2, 5, 9, 13, 17)
+#: Finger bone thickness as a fraction of the wrist-to-middle-knuckle distance.
+BONE_WIDTH: float = 0.2
+#: Side of the working image the mask is computed on (the result is 28x28 anyway).
+MASK_WORK_SIZE: int = 128
+
+
+def hand_scale(landmarks: np.ndarray) -> float:
+    """Wrist (0) to middle-finger knuckle (9) distance in pixels: the hand's size unit."""
+    pts = np.asarray(landmarks, dtype=np.float64)
+    return float(np.hypot(*(pts[9, :2] - pts[0, :2])))
+
+
+def mask_hand(
+    shape: tuple[int, int],
+    landmarks: np.ndarray,
+    *,
+    bone_width: float = BONE_WIDTH,
+) -> np.ndarray:
+    """A uint8 mask (255 = hand) of an image of ``shape`` drawn from 21 hand landmarks.
+
+    Thick lines along the finger bones (``bone_width`` x :func:`hand_scale`) plus the
+    filled palm polygon, with round joints.
+    """
+    mask = np.zeros(shape[:2], dtype=np.uint8)
+    pts = np.asarray(landmarks, dtype=np.float64)[:, :2]
+    thickness = max(1, round(bone_width * hand_scale(pts)))
+    shift = 4  # sub-pixel drawing: coordinates in 1/16 px
+    ipts = np.round(pts * (1 << shift)).astype(np.int32)
+    cv2.fillPoly(mask, [ipts[list(PALM_POLYGON)]], 255, lineType=cv2.LINE_8, shift=shift)
+    for a, b in HAND_BONES:
+        cv2.line(mask, tuple(ipts[a]), tuple(ipts[b]), 255, thickness, lineType=cv2.LINE_8, shift=shift)
+    return mask
+
+
+def _masked_crop(
+    frame_bgr: np.ndarray, gray: np.ndarray, landmarks: np.ndarray, box: SquareBox
+) -> np.ndarray:
+    """Gray crop of ``box`` with everything outside the landmark mask painted light grey."""
+    side = max(1, round(box.side))
+    x0, y0 = round(box.x0), round(box.y0)
+    crop = crop_square(gray, box, border_value=LIGHT_BACKGROUND)
+    k = MASK_WORK_SIZE / side
+    interp = cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR
+    work = cv2.resize(crop, (MASK_WORK_SIZE, MASK_WORK_SIZE), interpolation=interp)
+    pts = (landmarks[:, :2] - np.array([x0, y0], dtype=np.float32)) * k
+    mask = mask_hand(work.shape, pts)
+    return np.where(mask > 0, work, np.uint8(LIGHT_BACKGROUND)).astype(np.uint8)
