@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 )
 
 from gui import model_store
-from gui.qtcompat import emit
 from gui.settings import AUTO_SOURCE, AppSettings, save_settings
 from gui.widgets import Banner, Card, ModelInputView, TopKBars, VideoView
 from gui.worker import DEMO_SOURCE, FramePacket, RecognitionWorker, SourceOpener
@@ -250,6 +249,7 @@ class MainWindow(QMainWindow):
         letter_card = Card("Letter")
         self.letter_label = QLabel("–")
         self.letter_label.setObjectName("bigLetter")
+        self.letter_label.setProperty("dim", True)
         self.letter_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.letter_label.setMinimumHeight(150)
         letter_card.body.addWidget(self.letter_label)
@@ -427,12 +427,12 @@ class MainWindow(QMainWindow):
         )
         self.model_input_view.set_image(packet.model_input)
         if prediction is not None:
-            self.letter_label.setText(prediction.letter)
+            self._set_letter(prediction.letter, dim=prediction.confidence < threshold)
             self.confidence_label.setText(f"{prediction.confidence:.0%} confident")
             self.top_bars.set_items(prediction.top_k(3), threshold)
             self.letters_seen.add(prediction.letter)
         elif result is not None:
-            self.letter_label.setText("–")
+            self._set_letter(self.letter_label.text(), dim=True)  # the last letter, greyed out
             self.confidence_label.setText("no hand in view")
             self.top_bars.set_items([], threshold)
         pending = packet.pending
@@ -444,7 +444,14 @@ class MainWindow(QMainWindow):
         self.frames_shown += 1
         if self._first_frame_at is None:
             self._first_frame_at = now
-            emit(self.first_frame_shown, now - self._created_at)
+            self.first_frame_shown.emit(now - self._created_at)
+
+    def _set_letter(self, letter: str, *, dim: bool) -> None:
+        self.letter_label.setText(letter)
+        if self.letter_label.property("dim") != dim:
+            self.letter_label.setProperty("dim", dim)
+            self.letter_label.style().unpolish(self.letter_label)
+            self.letter_label.style().polish(self.letter_label)
 
     def _show_text(self, text: str) -> None:
         self._spelled_text = text
@@ -613,7 +620,7 @@ class MainWindow(QMainWindow):
         acc = f" · test accuracy {accuracy:.1%}" if accuracy is not None else ""
         self.model_label.setText(f"model: {classifier.name}{acc}")
         self.provider_label.setText(provider_label(classifier.providers))
-        emit(self.model_changed, classifier)
+        self.model_changed.emit(classifier)
 
     def _on_model_failed(self, reason: str) -> None:
         self._model_problem = reason
@@ -622,7 +629,7 @@ class MainWindow(QMainWindow):
         self.banner.show_message(f"No model loaded — {reason}. Recognition is off.", "error")
         for button in (self.banner_load, self.banner_retrain):
             button.show()
-        self.letter_label.setText("–")
+        self._set_letter("–", dim=True)
         self.confidence_label.setText("no model")
 
     def load_model(self, path: str | Path) -> bool:

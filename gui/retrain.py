@@ -40,7 +40,6 @@ from PySide6.QtWidgets import (
 
 from gui import model_store, theme
 from gui.dialogs import format_metric
-from gui.qtcompat import emit
 
 if TYPE_CHECKING:
     from recognizer.classifier import Classifier
@@ -183,7 +182,7 @@ class TrainingProcess(QObject):
 
     def _append_log(self, line: str) -> None:
         self._log.append(line)
-        emit(self.log_line, line)
+        self.log_line.emit(line)
 
     def _read_stdout(self) -> None:
         self._stdout_buffer += bytes(self._process.readAllStandardOutput().data())
@@ -213,10 +212,9 @@ class TrainingProcess(QObject):
         kind = event["event"]
         if kind == "start":
             self._append_log(f"training on {event.get('device', '?')}: {event.get('train_rows', '?')} rows")
-            emit(self.run_started, event)
+            self.run_started.emit(event)
         elif kind == "batch":
-            emit(
-                self.batch_progress,
+            self.batch_progress.emit(
                 int(event.get("epoch", 0)),
                 int(event.get("epochs", 0)),
                 int(event.get("batch", 0)),
@@ -228,10 +226,10 @@ class TrainingProcess(QObject):
                 f"accuracy {format_metric(event.get('accuracy'), 'percent')}, "
                 f"validation {format_metric(event.get('val_accuracy'), 'percent')}"
             )
-            emit(self.epoch_finished, event)
+            self.epoch_finished.emit(event)
         elif kind == "exporting":
             self._append_log("exporting the model…")
-            emit(self.exporting)
+            self.exporting.emit()
         elif kind == "done":
             self._done_event = event
         elif kind == "error":
@@ -256,20 +254,19 @@ class TrainingProcess(QObject):
         self._reported = True
         crashed = exit_status == QProcess.ExitStatus.CrashExit
         if exit_code == EXIT_OK and not crashed and self._done_event is not None:
-            emit(self.run_succeeded, self._done_event)
+            self.run_succeeded.emit(self._done_event)
         elif self._cancel_requested or exit_code == EXIT_CANCELLED:
-            emit(self.run_cancelled)
+            self.run_cancelled.emit()
         else:
             message = self._error_message or (
                 "the trainer crashed" if crashed else f"the trainer exited with status {exit_code}"
             )
-            emit(self.run_failed, message, self.log_tail())
+            self.run_failed.emit(message, self.log_tail())
 
     def _on_error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart and not self._reported:
             self._reported = True
-            emit(
-                self.run_failed,
+            self.run_failed.emit(
                 f"could not start the trainer: {self._process.errorString()}",
                 self.log_tail(),
             )
@@ -563,7 +560,7 @@ class RetrainDialog(QDialog):
         self.status_label.setText(f"Done. The new model is in {event.get('out', '?')}.")
         self._show_comparison()
         self.use_button.setVisible(self.new_model_path is not None)
-        emit(self.run_ended, "done")
+        self.run_ended.emit("done")
         if self._close_when_done:
             super().reject()
 
@@ -607,7 +604,7 @@ class RetrainDialog(QDialog):
             shutil.rmtree(request.out_dir, ignore_errors=True)
         self.progress_bar.setValue(0)
         self.status_label.setText("Training cancelled. The current model is still in use.")
-        emit(self.run_ended, "cancelled")
+        self.run_ended.emit("cancelled")
         if self._close_when_done:
             super().reject()
 
@@ -616,7 +613,7 @@ class RetrainDialog(QDialog):
 
         self._finish_ui()
         self.status_label.setText(f"Training failed: {message}")
-        emit(self.run_ended, "failed")
+        self.run_ended.emit("failed")
         box = QMessageBox(
             QMessageBox.Icon.Critical, "Training failed", f"Training failed: {message}", parent=self
         )
@@ -628,6 +625,6 @@ class RetrainDialog(QDialog):
 
     def _use_new_model(self) -> None:
         if self.new_model_path is not None:
-            emit(self.use_model, str(self.new_model_path))
+            self.use_model.emit(str(self.new_model_path))
             self.use_button.setEnabled(False)
             self.use_button.setText("In use ✓")

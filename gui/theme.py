@@ -24,6 +24,7 @@ QWidget {{ color: {TEXT}; font-size: 10.5pt; }}
 QFrame#card {{ background: {CARD_BG}; border: 1px solid {BORDER}; border-radius: 14px; }}
 QLabel#caption {{ color: {TEXT_MUTED}; font-size: 8.5pt; font-weight: 600; letter-spacing: 1.5px; }}
 QLabel#bigLetter {{ color: {TEXT}; font-size: 96pt; font-weight: 700; }}
+QLabel#bigLetter[dim="true"] {{ color: #4a525e; }}
 QLabel#confidence {{ color: {TEXT_MUTED}; font-size: 13pt; }}
 QLabel#spelled {{ color: {TEXT}; font-size: 22pt; font-weight: 600; letter-spacing: 2px; }}
 QFrame#banner {{ border-radius: 10px; background: {INFO}; }}
@@ -52,7 +53,7 @@ QSlider::handle:horizontal {{
 }}
 QToolBar {{ background: {WINDOW_BG}; border: none; spacing: 10px; padding: 6px 10px; }}
 QToolBar QLabel {{ color: {TEXT_MUTED}; }}
-QToolBar::separator {{ background: {BORDER}; width: 1px; margin: 6px 8px; }}
+QToolBar::separator {{ background: {BORDER}; width: 1px; margin: 8px 6px; }}
 QCheckBox::indicator {{
     width: 16px; height: 16px; border-radius: 4px; border: 1px solid {BORDER}; background: #232830;
 }}

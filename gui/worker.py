@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
 
-from gui.qtcompat import emit
 from gui.settings import AUTO_SOURCE, AppSettings
 
 if TYPE_CHECKING:
@@ -202,7 +201,7 @@ class RecognitionWorker(QThread):
             self._loop()
         except Exception:  # the thread must not die silently
             log.exception("recognition worker failed")
-            emit(self.notice, "Recognition stopped after an unexpected error (see the log)")
+            self.notice.emit("Recognition stopped after an unexpected error (see the log)")
         finally:
             self._close_source()
 
@@ -213,7 +212,7 @@ class RecognitionWorker(QThread):
             from recognizer.sources import list_cameras
 
             cameras = list_cameras()
-            emit(self.cameras_found, list(cameras))
+            self.cameras_found.emit(list(cameras))
             if cameras:
                 spec = str(cameras[0])
             else:
@@ -237,19 +236,50 @@ class RecognitionWorker(QThread):
             log.warning("camera scan failed: %s", exc)
             cameras = []
         if not self._stop_requested.is_set():
-            emit(self.cameras_found, list(cameras))
+            self.cameras_found.emit(list(cameras))
 
     def _load_initial_model(self) -> None:
+        """Load the model and the hand locator on a helper thread; frames flow meanwhile.
+
+        Building the onnxruntime sessions takes about a second; the video is
+        shown unrecognised until the finished engine is handed to this
+        thread through the command queue.
+        """
+        threading.Thread(target=self._build_engine, name="model-loader", daemon=True).start()
+
+    def _build_engine(self) -> None:
         from recognizer.classifier import Classifier, bundled_model_path
-        from recognizer.errors import ModelFormatError
+        from recognizer.errors import ModelFormatError, RecognizerError
+        from recognizer.pipeline import make_locator
 
         path = Path(self._initial_model) if self._initial_model else bundled_model_path()
         try:
             classifier = Classifier(path)
         except ModelFormatError as exc:
-            emit(self.model_failed, str(exc))
+            self.model_failed.emit(str(exc))
             return
-        self._use_classifier(classifier)
+        mode = self._settings.locator
+        try:
+            locator = make_locator(mode)
+        except RecognizerError as exc:
+            # E.g. the MediaPipe models are missing: recognise in a fixed box rather than not at all.
+            log.warning("locator %r unavailable (%s); using 'box'", mode, exc)
+            self.notice.emit(f"Hand locator {mode!r} unavailable ({exc}); using 'box'")
+            mode = "box"
+            locator = make_locator(mode)
+        if not self._stop_requested.is_set():
+            self._submit(lambda: self._install_engine(classifier, locator, mode))
+
+    def _install_engine(self, classifier: Classifier, locator: Any, mode: str) -> None:
+        from recognizer.pipeline import Pipeline
+
+        if self._pipeline is not None:
+            return  # the user picked a model while this one was loading; theirs wins
+        if self._settings.locator != mode:
+            self._settings = self._settings.with_changes(locator=mode)
+        self._pipeline = Pipeline(classifier, locator, config=self._pipeline_config(self._settings))
+        self._classifier = classifier
+        self.model_loaded.emit(classifier)
 
     def _pipeline_config(self, settings: AppSettings) -> Any:
         from recognizer.pipeline import PipelineConfig
@@ -271,7 +301,7 @@ class RecognitionWorker(QThread):
             except RecognizerError as exc:
                 # E.g. the MediaPipe models are missing: recognise in a fixed box rather than not at all.
                 log.warning("locator %r unavailable (%s); using 'box'", config.locator, exc)
-                emit(self.notice, f"Hand locator {config.locator!r} unavailable ({exc}); using 'box'")
+                self.notice.emit(f"Hand locator {config.locator!r} unavailable ({exc}); using 'box'")
                 self._settings = self._settings.with_changes(locator="box")
                 config = self._pipeline_config(self._settings)
                 locator = make_locator(config.locator)
@@ -279,7 +309,7 @@ class RecognitionWorker(QThread):
         else:
             self._pipeline.set_classifier(classifier)
         self._classifier = classifier
-        emit(self.model_loaded, classifier)
+        self.model_loaded.emit(classifier)
 
     def _apply_settings(self, settings: AppSettings) -> None:
         self._settings = settings
@@ -290,7 +320,7 @@ class RecognitionWorker(QThread):
                 self._pipeline.set_config(self._pipeline_config(settings))
             except RecognizerError as exc:  # keep the old locator rather than stop
                 log.warning("cannot apply settings: %s", exc)
-                emit(self.notice, f"Cannot use locator {settings.locator!r}: {exc}")
+                self.notice.emit(f"Cannot use locator {settings.locator!r}: {exc}")
 
     def _open(self, spec: str, note: str = "") -> None:
         from recognizer.errors import SourceError
@@ -302,14 +332,14 @@ class RecognitionWorker(QThread):
         try:
             source = opener(spec)
         except SourceError as exc:
-            emit(self.source_failed, spec, str(exc))
+            self.source_failed.emit(spec, str(exc))
             if spec == DEMO_SOURCE:
                 return
             spec, note = DEMO_SOURCE, f"Could not open {spec}"
             try:
                 source = opener(spec)
             except SourceError as demo_exc:
-                emit(self.source_failed, spec, str(demo_exc))
+                self.source_failed.emit(spec, str(demo_exc))
                 return
         self._source = source
         self._source_spec = spec
@@ -318,7 +348,7 @@ class RecognitionWorker(QThread):
         self._last_frame_at = None
         if self._pipeline is not None:
             self._pipeline.reset()
-        emit(self.source_opened, spec, str(getattr(source, "name", spec)), note)
+        self.source_opened.emit(spec, str(getattr(source, "name", spec)), note)
 
     def _close_source(self) -> None:
         source, self._source = self._source, None
@@ -369,15 +399,15 @@ class RecognitionWorker(QThread):
             except CameraUnavailableError as exc:
                 self._lost_since = time.monotonic()
                 self._next_reconnect = self._lost_since + RECONNECT_INTERVAL
-                emit(self.camera_failed, str(exc))
+                self.camera_failed.emit(str(exc))
                 continue
             except SourceError as exc:
                 self._finished = True
-                emit(self.source_failed, self._source_spec, str(exc))
+                self.source_failed.emit(self._source_spec, str(exc))
                 continue
             if frame is None:
                 self._finished = True
-                emit(self.source_finished, str(getattr(self._source, "name", self._source_spec)))
+                self.source_finished.emit(str(getattr(self._source, "name", self._source_spec)))
                 continue
             fps = float(getattr(self._source, "fps", 0.0) or 0.0)
             now = time.monotonic()
@@ -403,7 +433,7 @@ class RecognitionWorker(QThread):
         if ok is False:
             return
         self._lost_since = None
-        emit(self.camera_restored, str(getattr(self._source, "name", self._source_spec)))
+        self.camera_restored.emit(str(getattr(self._source, "name", self._source_spec)))
 
     def _process(self, frame: np.ndarray, captured_at: float, decode_ms: float | None = None) -> None:
         from gui.images import bgr_to_qimage, gray_to_qimage
@@ -443,4 +473,4 @@ class RecognitionWorker(QThread):
             self._signal_pending = True
         if notify:
             self.frames_published += 1
-            emit(self.result_ready)
+            self.result_ready.emit()

@@ -407,11 +407,11 @@ def test_training_failure_shows_the_log(
     assert dialog.start_button.isEnabled()
 
 
-def test_emitting_many_signals_keeps_true_alive() -> None:
-    """PySide6 6.12's emit() drops a reference to True; gui.qtcompat.emit must give it back."""
+def test_many_qt_calls_and_emits_do_not_exhaust_none_or_true() -> None:
+    """PySide6 6.12.0 drops a reference to None per void call and to True per emit (gui.qtcompat)."""
     from PySide6.QtCore import QObject, Signal
 
-    from gui.qtcompat import emit
+    import gui.qtcompat
 
     class Emitter(QObject):
         fired = Signal(int)
@@ -419,8 +419,11 @@ def test_emitting_many_signals_keeps_true_alive() -> None:
     emitter = Emitter()
     seen: list[int] = []
     emitter.fired.connect(seen.append)
-    before = sys.getrefcount(True)
-    for i in range(2_000):
-        emit(emitter.fired, i)
-    assert len(seen) == 2_000
-    assert abs(sys.getrefcount(True) - before) < 50
+    rounds = max(sys.getrefcount(None), sys.getrefcount(True)) + 1_000
+    if rounds > 2_000_000:  # pinned or immortal: a crash is impossible, no need to prove it
+        assert gui.qtcompat.PROTECTED or sys.version_info >= (3, 12)
+        rounds = 5_000
+    for i in range(rounds):
+        emitter.setObjectName("x")
+        emitter.fired.emit(i)
+    assert len(seen) == rounds  # and the interpreter is still alive
