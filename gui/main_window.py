@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 #: Locator modes offered before the engine has told us its own list.
 _LOCATOR_MODES = ("mediapipe", "box", "full")
+#: Workers that did not stop in time, kept referenced until they finish.
+_UNFINISHED_WORKERS: set[RecognitionWorker] = set()
 VIDEO_FILTER = "Videos and images (*.mp4 *.avi *.mov *.mkv *.webm *.png *.jpg *.jpeg *.bmp);;All files (*)"
 
 
@@ -387,7 +389,11 @@ class MainWindow(QMainWindow):
             return True
         stopped = worker.stop(timeout)
         if not stopped:
+            # E.g. a camera driver blocking in read(). Destroying a running QThread aborts the
+            # process, so the worker is kept alive until it does finish.
             log.warning("recognition worker did not stop within %.1f s", timeout)
+            _UNFINISHED_WORKERS.add(worker)
+            worker.finished.connect(lambda: _UNFINISHED_WORKERS.discard(worker))
         self.worker = None
         return stopped
 

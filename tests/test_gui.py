@@ -427,3 +427,108 @@ def test_many_qt_calls_and_emits_do_not_exhaust_none_or_true() -> None:
         emitter.setObjectName("x")
         emitter.fired.emit(i)
     assert len(seen) == rounds  # and the interpreter is still alive
+
+
+class FlakyCamera:
+    """A camera stand-in: delivers frames, is unplugged, comes back on the third reconnect attempt."""
+
+    def __init__(self, frames_before_loss: int = 5, failed_reopens: int = 2) -> None:
+        self.name = "camera 7"
+        self.fps = 30.0
+        self.is_live = True
+        self.truth = None
+        self._left = frames_before_loss
+        self._failed_reopens = failed_reopens
+        self.reopen_calls = 0
+        self.lost = False
+
+    def read(self) -> np.ndarray:
+        from recognizer.errors import CameraUnavailableError
+
+        if self.lost or self._left <= 0:
+            self.lost = True
+            raise CameraUnavailableError("camera 7 stopped delivering frames")
+        self._left -= 1
+        time.sleep(1 / self.fps)  # a real camera blocks until the next frame
+        return np.full((120, 160, 3), 90, dtype=np.uint8)
+
+    def reopen(self) -> None:
+        from recognizer.errors import CameraUnavailableError
+
+        self.reopen_calls += 1
+        if self.reopen_calls <= self._failed_reopens:
+            raise CameraUnavailableError("camera 7 cannot be opened")
+        self.lost = False
+        self._left = 10**9
+
+    def close(self) -> None:
+        pass
+
+
+def test_camera_lost_shows_a_banner_and_reconnects(
+    make_window: Any, qtbot: Any, tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gui.worker
+
+    monkeypatch.setattr(gui.worker, "RECONNECT_INTERVAL", 0.05)
+    camera = FlakyCamera()
+    window = make_window("7", tiny_model_path, source_opener=lambda spec: camera)
+    with qtbot.waitSignal(window.worker.camera_failed, timeout=10_000):
+        pass
+    assert "Camera lost" in window.banner.text() and "reconnect" in window.banner.text()
+    with qtbot.waitSignal(window.worker.camera_restored, timeout=10_000):
+        pass
+    assert camera.reopen_calls == 3
+    assert window.banner.isHidden()
+    shown = window.frames_shown
+    qtbot.waitUntil(lambda: window.frames_shown > shown + 3, timeout=5_000)
+
+
+def test_a_camera_that_does_not_open_falls_back_to_the_demo(
+    make_window: Any, qtbot: Any, tiny_model_path: Path
+) -> None:
+    from recognizer.errors import CameraUnavailableError
+    from recognizer.sources import open_source
+
+    def opener(spec: str) -> Any:
+        if spec == "3":
+            raise CameraUnavailableError("camera 3 cannot be opened")
+        return open_source("synth:letters=AB,loop=1,size=320x240") if spec == "demo" else open_source(spec)
+
+    window = make_window("3", tiny_model_path, source_opener=opener)
+    qtbot.waitUntil(lambda: "demo source" in window.banner.text(), timeout=10_000)
+    assert "Could not open 3" in window.banner.text()
+    assert window.source_combo.currentData() == "demo"
+    qtbot.waitUntil(window.video.has_frame, timeout=10_000)
+
+
+def test_model_info_dialog_shows_run_metrics_and_confusion_matrix(
+    make_window: Any, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from PySide6.QtGui import QColor, QImage
+
+    from gui.dialogs import ModelInfoDialog
+    from tests.conftest import build_tiny_onnx
+
+    run = tmp_path / "20260101-120000"
+    model = build_tiny_onnx(run / "model.onnx")
+    metrics = {
+        "test_accuracy": 0.913,
+        "balanced_accuracy": 0.9,
+        "n_test": 7172,
+        "per_class": {"A": {"precision": 1.0, "recall": 0.5, "f1": 0.667, "support": 331}},
+    }
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    picture = QImage(40, 40, QImage.Format.Format_RGB32)
+    picture.fill(QColor("white"))
+    assert picture.save(str(run / "confusion_matrix.png"))
+    window = make_window(SYNTH, model)
+    qtbot.waitUntil(lambda: window.classifier is not None, timeout=10_000)
+    dialog = ModelInfoDialog(window.classifier, window)
+    qtbot.addWidget(dialog)
+    assert dialog.report.metrics["test_accuracy"] == 0.913  # metrics.json wins over the model's metadata
+    texts = {label.text() for label in dialog.findChildren(type(dialog.confusion_label))}
+    assert "91.3%" in texts and "7172" in texts
+    assert dialog.confusion_label.pixmap() is not None and not dialog.confusion_label.pixmap().isNull()
