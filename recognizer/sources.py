@@ -484,7 +484,7 @@ class DemoSource(_CompositeSource):
         word_gap = max(1, round(word_gap_seconds * fps))
         for word in words:
             for letter in word:
-                photo = demo.demo_photos.get(letter) or (demo.photos.get(letter) or [None])[0]
+                photo = demo.demo_photos.get(letter) or next(iter(demo.photos.get(letter, [])), None)
                 if photo is None:
                     raise SourceError(f"demo: no bundled photo for letter {letter!r}")
                 segments.append(_Segment(letter, photo, hold, 0.5, 0.5, 0.86))
