@@ -138,8 +138,9 @@ class ModelInfoDialog(QDialog):
                 )
             )
         else:
-            self.confusion_label.setText("No confusion-matrix picture for this model")
-            self.confusion_label.setMinimumWidth(260)
+            self.confusion_label.setText("No confusion-matrix picture\nfor this model")
+            self.confusion_label.setStyleSheet("color: #9aa3ae;")
+            self.confusion_label.setMinimumWidth(240)
         columns.addWidget(self.confusion_label)
         layout.addLayout(columns, 1)
 

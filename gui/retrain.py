@@ -301,14 +301,14 @@ class AccuracyPlot(QWidget):
     def paintEvent(self, event: object) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        area = QRectF(self.rect()).adjusted(34, 8, -10, -18)
+        area = QRectF(self.rect()).adjusted(44, 10, -12, -20)
         painter.fillRect(self.rect(), QColor("#101317"))
         painter.setPen(QPen(QColor(theme.BORDER), 1))
         for frac in (0.0, 0.5, 1.0):
             y = area.bottom() - frac * area.height()
             painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
             painter.setPen(QColor(theme.TEXT_MUTED))
-            painter.drawText(QRectF(0, y - 8, 30, 16), Qt.AlignmentFlag.AlignRight, f"{frac:.0%}")
+            painter.drawText(QRectF(0, y - 8, 38, 16), Qt.AlignmentFlag.AlignRight, f"{frac:.0%}")
             painter.setPen(QPen(QColor(theme.BORDER), 1))
         span = max(1, self.epochs - 1)
         for values, colour in ((self.train, theme.BAR_TRAIN), (self.val, theme.ACCENT)):
@@ -389,11 +389,13 @@ class RetrainDialog(QDialog):
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, 200)
         self.epochs_spin.setValue(5)
+        self.epochs_spin.setMaximumWidth(140)
         form.addRow("Epochs:", self.epochs_spin)
         self.batch_spin = QSpinBox()
         self.batch_spin.setRange(8, 2048)
         self.batch_spin.setSingleStep(32)
         self.batch_spin.setValue(128)
+        self.batch_spin.setMaximumWidth(140)
         form.addRow("Batch size:", self.batch_spin)
         self.augment_check = QCheckBox("Augment training images (rotation, zoom, shift, flip, brightness)")
         self.augment_check.setChecked(True)
@@ -402,6 +404,7 @@ class RetrainDialog(QDialog):
         self.limit_spin.setRange(0, 1_000_000)
         self.limit_spin.setSingleStep(1000)
         self.limit_spin.setSpecialValueText("all rows")
+        self.limit_spin.setMaximumWidth(140)
         self.limit_spin.setToolTip("Train on a stratified subset of this many rows (quick experiments)")
         form.addRow("Row limit:", self.limit_spin)
         self.form_widget = QWidget()
@@ -458,6 +461,7 @@ class RetrainDialog(QDialog):
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(edit, 1)
         browse = QPushButton("Browse…")
+        browse.setStyleSheet("padding: 3px 12px; min-height: 18px;")
 
         def pick() -> None:
             path, _ = QFileDialog.getOpenFileName(
@@ -560,6 +564,12 @@ class RetrainDialog(QDialog):
         self.status_label.setText(f"Done. The new model is in {event.get('out', '?')}.")
         self._show_comparison()
         self.use_button.setVisible(self.new_model_path is not None)
+        if self.new_model_path is not None:
+            # One highlighted action at a time: now it is "Use new model".
+            self.start_button.setText("Train again")
+            self.start_button.setObjectName("")
+            self.start_button.style().unpolish(self.start_button)
+            self.start_button.style().polish(self.start_button)
         self.run_ended.emit("done")
         if self._close_when_done:
             super().reject()

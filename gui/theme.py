@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+_ICONS = (Path(__file__).resolve().parent / "icons").as_posix()
+
 WINDOW_BG = "#14171c"
 CARD_BG = "#1d2128"
 VIDEO_BG = "#0b0d10"
@@ -44,8 +48,22 @@ QComboBox, QSpinBox, QDoubleSpinBox, QLineEdit {{
     background: #232830; border: 1px solid {BORDER}; border-radius: 7px; padding: 4px 8px;
     min-height: 20px;
 }}
+QAbstractSpinBox {{ padding-right: 20px; }}
+QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{
+    subcontrol-origin: border; width: 18px; border: none; background: transparent;
+}}
+QAbstractSpinBox::up-button {{ subcontrol-position: top right; margin-top: 3px; }}
+QAbstractSpinBox::down-button {{ subcontrol-position: bottom right; margin-bottom: 3px; }}
+QAbstractSpinBox::up-arrow {{ image: url({_ICONS}/chevron_up.svg); width: 10px; height: 6px; }}
+QAbstractSpinBox::down-arrow {{ image: url({_ICONS}/chevron_down.svg); width: 10px; height: 6px; }}
+QComboBox::drop-down {{ border: none; width: 22px; }}
+QComboBox::down-arrow {{ image: url({_ICONS}/chevron_down.svg); width: 10px; height: 6px; }}
 QComboBox QAbstractItemView {{ background: #232830; selection-background-color: #34404d; }}
 QCheckBox {{ spacing: 6px; }}
+QScrollBar:vertical {{ background: transparent; width: 10px; margin: 2px; }}
+QScrollBar::handle:vertical {{ background: #3a414c; border-radius: 4px; min-height: 24px; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ height: 0; width: 0; }}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: transparent; }}
 QSlider::groove:horizontal {{ height: 6px; background: {TRACK}; border-radius: 3px; }}
 QSlider::sub-page:horizontal {{ background: {ACCENT}; border-radius: 3px; }}
 QSlider::handle:horizontal {{
@@ -57,7 +75,7 @@ QToolBar::separator {{ background: {BORDER}; width: 1px; margin: 8px 6px; }}
 QCheckBox::indicator {{
     width: 16px; height: 16px; border-radius: 4px; border: 1px solid {BORDER}; background: #232830;
 }}
-QCheckBox::indicator:checked {{ background: {ACCENT}; border-color: {ACCENT}; }}
+QCheckBox::indicator:checked {{ background: {ACCENT}; border-color: {ACCENT}; image: url({_ICONS}/check.svg); }}
 QStatusBar {{ background: #101317; color: {TEXT_MUTED}; border-top: 1px solid {BORDER}; }}
 QStatusBar QLabel {{ color: {TEXT_MUTED}; padding: 0 8px; }}
 QMenuBar {{ background: {WINDOW_BG}; }}
