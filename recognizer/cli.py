@@ -157,11 +157,8 @@ def _recognize_images(pipeline: Any, spec: str, args: argparse.Namespace, out: T
     return scored, skipped
 
 
-def _recognize_stream(pipeline: Any, spec: str, args: argparse.Namespace, out: TextIO) -> None:
-    """Run a video, camera, demo or synthetic source and print the committed text."""
-    from recognizer.sources import open_source
-
-    source = open_source(spec, loop=False)
+def _recognize_stream(pipeline: Any, spec: str, source: Any, args: argparse.Namespace, out: TextIO) -> None:
+    """Run an opened video, camera, demo or synthetic source and print the committed text."""
     pipeline.reset()
     pipeline.committer.clear()
     start = time.monotonic()
@@ -230,26 +227,41 @@ def recognize_main(argv: Sequence[str] | None = None) -> int:
     if args.top < 1:
         return _error(parser.prog, "--top must be at least 1")
 
-    # Check every path before loading anything, so a typo fails fast and alone.
-    for spec in args.sources:
-        if not _is_stream_spec(spec) and not Path(spec).exists():
-            return _error(parser.prog, f"{spec}: no such file or folder")
+    # Check every path and open every stream before loading the model, so a typo
+    # or a missing camera fails fast and alone.
+    from recognizer.sources import open_source
+
+    jobs: list[tuple[str, Any]] = []  # (spec, opened stream source or None for images)
     try:
+        for spec in args.sources:
+            path = Path(spec)
+            if not _is_stream_spec(spec) and not path.exists():
+                raise SourceError(f"{spec}: no such file or folder")
+            if not _is_stream_spec(spec) and (path.is_dir() or _looks_like_image(path)):
+                jobs.append((spec, None))
+            else:
+                jobs.append((spec, open_source(spec, loop=False)))
         pipeline = _build_pipeline(args)
     except RecognizerError as exc:
+        for _, source in jobs:
+            if source is not None:
+                source.close()
         return _error(parser.prog, str(exc))
 
     skipped = 0
     try:
-        for spec in args.sources:
-            path = Path(spec)
-            if not _is_stream_spec(spec) and (path.is_dir() or _looks_like_image(path)):
+        for spec, source in jobs:
+            if source is None:
                 _, n_skipped = _recognize_images(pipeline, spec, args, sys.stdout)
                 skipped += n_skipped
             else:
-                _recognize_stream(pipeline, spec, args, sys.stdout)
+                _recognize_stream(pipeline, spec, source, args, sys.stdout)
     except RecognizerError as exc:
         return _error(parser.prog, str(exc))
+    finally:
+        for _, source in jobs:
+            if source is not None:
+                source.close()
     if skipped:
         print(f"asl-recognize: {skipped} unreadable image(s) skipped", file=sys.stderr)
     return EXIT_OK

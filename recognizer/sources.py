@@ -26,6 +26,7 @@ import json
 import logging
 import math
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -161,7 +162,8 @@ class CameraSource(_SourceBase):
         self._open()
 
     def _open(self) -> None:
-        cap = self._factory(self.index)
+        with _quiet_opencv():
+            cap = self._factory(self.index)
         if cap is None or not cap.isOpened():
             if cap is not None:
                 cap.release()
@@ -194,17 +196,26 @@ class CameraSource(_SourceBase):
             self._cap = None
 
 
+@contextmanager
+def _quiet_opencv() -> Iterator[None]:
+    """Silence OpenCV's own warnings (e.g. "can't open camera by index"): errors are raised as exceptions."""
+    logging_module = getattr(getattr(cv2, "utils", None), "logging", None)
+    if logging_module is None:  # OpenCV builds without the logging module
+        yield
+        return
+    old_level = logging_module.getLogLevel()
+    logging_module.setLogLevel(logging_module.LOG_LEVEL_ERROR)
+    try:
+        yield
+    finally:
+        logging_module.setLogLevel(old_level)
+
+
 def list_cameras(max_index: int = 6, *, capture_factory: Callable[[int], Any] | None = None) -> list[int]:
     """Indices ``0..max_index-1`` of the cameras that open."""
     factory = capture_factory or cv2.VideoCapture
     found = []
-    old_level = None
-    try:
-        old_level = cv2.utils.logging.getLogLevel()
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-    except AttributeError:  # OpenCV builds without the logging module
-        pass
-    try:
+    with _quiet_opencv():
         for index in range(max_index):
             cap = factory(index)
             try:
@@ -213,9 +224,6 @@ def list_cameras(max_index: int = 6, *, capture_factory: Callable[[int], Any] | 
             finally:
                 if cap is not None:
                     cap.release()
-    finally:
-        if old_level is not None:
-            cv2.utils.logging.setLogLevel(old_level)
     return found
 
 

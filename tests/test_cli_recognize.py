@@ -240,3 +240,22 @@ def test_eval_report_arithmetic() -> None:
     assert summary["per_letter"]["A"] == {"n": 3, "recall": 0.3333, "top3": 0.6667, "no_hand": 1}
     assert summary["per_source"]["s"]["n"] == 3
     assert summary["confusion"]["matrix"][a][NUM_CLASSES] == 1
+
+
+def test_console_script_no_camera_is_exactly_one_stderr_line(tmp_path: Path) -> None:
+    """OpenCV's own camera warnings must not leak: the user sees one line."""
+    exe = shutil.which("asl-recognize")
+    cmd = (
+        [exe]
+        if exe
+        else [
+            sys.executable,
+            "-c",
+            "import sys; from recognizer.cli import recognize_main as m; sys.exit(m())",
+        ]
+    )
+    result = subprocess.run(
+        [*cmd, "7", "--model", str(tmp_path / "not_needed.onnx")], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == ["asl-recognize: error: camera 7 could not be opened"]
