@@ -95,6 +95,12 @@ class MainWindow(QMainWindow):
         self._settings_store = settings_store
         self._source_spec = source_spec or settings.camera or AUTO_SOURCE
         self._model_path = model_path if model_path is not None else settings.model_path
+        self._startup_notice = ""
+        if model_path is None and settings.model_path and not Path(settings.model_path).is_file():
+            # A trained model that was deleted since the last run: start on the bundled one.
+            self._startup_notice = f"The saved model {settings.model_path} is gone; using the bundled model"
+            self._model_path = ""
+            self._settings = settings.with_changes(model_path="")
         self._pace = pace
         self._classifier: Classifier | None = None
         self._first_frame_at: float | None = None
@@ -221,10 +227,17 @@ class MainWindow(QMainWindow):
         self.mirror_check.setToolTip("Show the video like a mirror (M)")
         self.mirror_check.toggled.connect(self.mirror_action.setChecked)
         bar.addWidget(self.mirror_check)
+        # Space and Backspace belong to the spelled text, so only the spin box may keep the focus,
+        # and it hands it back when editing is done (see _build_central).
+        for widget in (self.source_combo, self.locator_combo, self.threshold_slider, self.mirror_check):
+            widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
         self._update_threshold_label()
 
     def _build_central(self) -> None:
         central = QWidget()
+        central.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.hold_spin.editingFinished.connect(central.setFocus)
         outer = QVBoxLayout(central)
         outer.setContentsMargins(16, 10, 16, 12)
         outer.setSpacing(12)
@@ -381,6 +394,8 @@ class MainWindow(QMainWindow):
         self.worker = worker
         self.video.set_placeholder("Opening the video source…")
         worker.start()
+        if self._startup_notice:
+            self.statusBar().showMessage(self._startup_notice, 10000)
 
     def stop_worker(self, timeout: float = 1.0) -> bool:
         """Stop the worker cooperatively; True when it finished within ``timeout`` seconds."""

@@ -532,3 +532,12 @@ def test_model_info_dialog_shows_run_metrics_and_confusion_matrix(
     texts = {label.text() for label in dialog.findChildren(type(dialog.confusion_label))}
     assert "91.3%" in texts and "7172" in texts
     assert dialog.confusion_label.pixmap() is not None and not dialog.confusion_label.pixmap().isNull()
+
+
+def test_a_saved_model_that_was_deleted_falls_back_to_the_bundled_one(
+    make_window: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    gone = tmp_path / "deleted-run" / "model.onnx"
+    window = make_window(SYNTH, None, settings=AppSettings(locator="full", model_path=str(gone)))
+    assert window.settings.model_path == ""
+    assert "is gone" in window.statusBar().currentMessage()
