@@ -262,7 +262,7 @@ class MainWindow(QMainWindow):
         side = QVBoxLayout()
         side.setSpacing(12)
         letter_card = Card("Letter")
-        self.letter_label = QLabel("–")
+        self.letter_label = QLabel("·")
         self.letter_label.setObjectName("bigLetter")
         self.letter_label.setProperty("dim", True)
         self.letter_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -650,7 +650,7 @@ class MainWindow(QMainWindow):
         self.banner.show_message(f"No model loaded — {reason}. Recognition is off.", "error")
         for button in (self.banner_load, self.banner_retrain):
             button.show()
-        self._set_letter("–", dim=True)
+        self._set_letter("·", dim=True)
         self.confidence_label.setText("no model")
 
     def load_model(self, path: str | Path) -> bool:

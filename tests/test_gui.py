@@ -541,3 +541,23 @@ def test_a_saved_model_that_was_deleted_falls_back_to_the_bundled_one(
     window = make_window(SYNTH, None, settings=AppSettings(locator="full", model_path=str(gone)))
     assert window.settings.model_path == ""
     assert "is gone" in window.statusBar().currentMessage()
+
+
+def test_asl_app_main_runs_and_saves_a_screenshot(qapp: Any, tiny_model_path: Path, tmp_path: Path) -> None:
+    from PySide6.QtGui import QImage
+
+    from gui.app import main
+
+    shot = tmp_path / "shot.png"
+    argv = ["--source", SYNTH, "--model", str(tiny_model_path), "--locator", "full", "--no-save-settings",
+            "--quit-after", "1.5", "--screenshot", str(shot)]  # fmt: skip
+    assert main(argv) == 0
+    image = QImage(str(shot))
+    assert not image.isNull() and image.width() >= 640
+
+
+def test_asl_app_rejects_bad_options(capsys: pytest.CaptureFixture[str]) -> None:
+    from gui.app import main
+
+    assert main(["--threshold", "1.5"]) == 2
+    assert "--threshold" in capsys.readouterr().err
