@@ -1,0 +1,369 @@
+"""Training library and ``asl-train``: config, model, augmentation, reports, export parity, CLI contract."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recognizer.errors import ModelFormatError
+from recognizer.modelinfo import KEY_LABELS, build_metadata, parse_metadata
+from recognizer.preprocess import LETTERS, NUM_CLASSES, normalize
+from tests.conftest import REPO_ROOT
+from training.config import AugmentConfig, ConfigError, TrainConfig
+from training.data import HEADER, bundled_csv
+from training.reports import classification_metrics, confusion_matrix
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+keras = pytest.importorskip("keras")
+onnxruntime = pytest.importorskip("onnxruntime")
+
+from training import cli  # noqa: E402
+from training.augment import make_augmenter  # noqa: E402
+from training.export import ExportError, atomic_target, export_onnx, onnx_predict, read_onnx_metadata  # noqa: E402
+from training.model import make_model  # noqa: E402
+
+RUN_FILES = (
+    "model.onnx",
+    "model.keras",
+    "metrics.json",
+    "config.json",
+    "history.csv",
+    "confusion_matrix.csv",
+    "confusion_matrix.png",
+    "curves.png",
+)
+CONTRACT_METRICS = (
+    "test_accuracy",
+    "balanced_accuracy",
+    "test_top3_accuracy",
+    "per_class",
+    "epochs_run",
+    "best_epoch",
+    "wall_seconds",
+    "train_images_per_second",
+    "n_test",
+)
+
+
+def _head_of(split: str, rows: int, dest: Path) -> Path:
+    """The first ``rows`` data rows of a bundled CSV as a small CSV file."""
+    with gzip.open(bundled_csv(split), "rt", newline="") as fh:
+        lines = [next(fh) for _ in range(rows + 1)]
+    dest.write_text("".join(lines), newline="")
+    return dest
+
+
+@pytest.fixture(scope="module")
+def small_csvs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """480 training rows and 300 test rows (enough for the >= 256-image ONNX check)."""
+    d = tmp_path_factory.mktemp("csv")
+    return _head_of("train", 480, d / "train.csv"), _head_of("test", 300, d / "test.csv")
+
+
+@pytest.fixture(scope="module")
+def tiny_model() -> keras.Model:
+    model = make_model()
+    model(np.zeros((1, 28, 28, 1), np.float32))
+    return model
+
+
+def _images(n: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (n, 28, 28), dtype=np.uint8)
+
+
+# ---------------------------------------------------------------- config
+
+
+def test_config_round_trips_through_json(tmp_path: Path) -> None:
+    config = TrainConfig(
+        out_dir="x", epochs=3, limit=500, augment=AugmentConfig(contrast=0.0, horizontal_flip=False)
+    )
+    config.save(tmp_path / "config.json")
+    loaded = TrainConfig.load(tmp_path / "config.json")
+    assert loaded == config
+    assert isinstance(loaded.augment, AugmentConfig)
+    assert json.loads((tmp_path / "config.json").read_text())["augment"]["horizontal_flip"] is False
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"epochs": 0},
+        {"val_fraction": 0.7},
+        {"arch": "resnet"},
+        {"limit": 5},
+        {"device": "tpu"},
+        {"label_smoothing": 1.0},
+    ],
+)
+def test_config_rejects_bad_values(bad: dict[str, object]) -> None:
+    with pytest.raises(ConfigError):
+        TrainConfig(**bad)  # type: ignore[arg-type]
+
+
+def test_config_rejects_unknown_keys() -> None:
+    with pytest.raises(ConfigError, match="learning_rat"):
+        TrainConfig.from_dict({"learning_rat": 0.1})
+
+
+# ---------------------------------------------------------------- model and augmentation
+
+
+def test_reference_model_shapes_and_softmax(tiny_model: keras.Model) -> None:
+    probs = tiny_model.predict(normalize(_images(5)), verbose=0)
+    assert probs.shape == (5, NUM_CLASSES) and probs.dtype == np.float32
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    convs = [layer.filters for layer in tiny_model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert convs == [75, 50, 25]
+    assert tiny_model.layers[-1].units == NUM_CLASSES
+
+
+def test_flip_only_augmentation_mirrors_or_keeps_each_image() -> None:
+    config = AugmentConfig(
+        rotation_degrees=0, zoom=0, shift=0, brightness=0, contrast=0, horizontal_flip=True
+    )
+    augmenter = make_augmenter(config, seed=1)
+    assert augmenter is not None
+    x = normalize(_images(64))
+    y = np.asarray(augmenter(x, training=True))
+    kept = np.all(np.isclose(y, x), axis=(1, 2, 3))
+    mirrored = np.all(np.isclose(y, x[:, :, ::-1]), axis=(1, 2, 3))
+    assert np.all(kept | mirrored)
+    assert kept.any() and mirrored.any()
+
+
+def test_default_augmentation_changes_images_and_keeps_range() -> None:
+    augmenter = make_augmenter(AugmentConfig(), seed=1)
+    assert augmenter is not None
+    x = normalize(_images(32))
+    y = np.asarray(augmenter(x, training=True))
+    assert y.shape == x.shape
+    assert not np.allclose(y, x)
+    assert y.min() >= -1e-6 and y.max() <= 1 + 1e-6
+    assert make_augmenter(AugmentConfig(enabled=False), seed=1) is None
+
+
+# ---------------------------------------------------------------- reports
+
+
+def test_classification_metrics_on_a_known_case() -> None:
+    y_true = np.array([0, 0, 0, 1, 1, 2])
+    probs = np.full((6, NUM_CLASSES), 0.001, np.float32)
+    for row, cls in enumerate([0, 0, 1, 1, 1, 0]):  # one A called B, the C called A
+        probs[row, cls] = 0.9
+    probs[:, 2] = np.maximum(probs[:, 2], 0.01)  # C is everyone's 2nd/3rd choice
+    metrics = classification_metrics(y_true, probs)
+    assert metrics["test_accuracy"] == pytest.approx(4 / 6)
+    assert metrics["balanced_accuracy"] == pytest.approx((2 / 3 + 1 + 0) / 3)
+    assert metrics["test_top3_accuracy"] == pytest.approx(1.0)
+    assert metrics["per_class"]["A"]["precision"] == pytest.approx(2 / 3, abs=1e-6)
+    assert metrics["per_class"]["B"]["recall"] == 1.0 and metrics["per_class"]["C"]["f1"] == 0.0
+    assert metrics["per_class"]["D"]["support"] == 0
+    cm = confusion_matrix(y_true, probs.argmax(axis=1))
+    assert cm[0, 1] == 1 and cm[2, 0] == 1 and cm.sum() == 6
+
+
+# ---------------------------------------------------------------- export
+
+
+def _metadata() -> dict[str, str]:
+    return build_metadata(
+        test_metrics={"test_accuracy": 0.5},
+        train_csv_sha256="0" * 64,
+        created="2026-01-01T00:00:00+00:00",
+        package_version="test",
+    )
+
+
+def test_onnx_export_matches_keras_and_carries_valid_metadata(
+    tiny_model: keras.Model, tmp_path: Path
+) -> None:
+    x = normalize(_images(300))
+    keras_probs = tiny_model.predict(x, verbose=0)
+    path = tmp_path / "model.onnx"
+    report = export_onnx(tiny_model, path, _metadata(), x, keras_probs)
+    assert report.images == 300 and report.max_abs_diff <= 1e-4 and report.argmax_agree
+    info = parse_metadata(read_onnx_metadata(path), source=str(path))
+    assert info.labels == LETTERS and info.test_accuracy == 0.5
+    onnx_probs = onnx_predict(path, x)
+    np.testing.assert_allclose(onnx_probs, keras_probs, atol=1e-4)
+    assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
+
+
+def test_failed_parity_is_an_error_and_leaves_no_model(tiny_model: keras.Model, tmp_path: Path) -> None:
+    x = normalize(_images(256))
+    wrong = np.roll(tiny_model.predict(x, verbose=0), 1, axis=1)
+    with pytest.raises(ExportError, match="disagrees"):
+        export_onnx(tiny_model, tmp_path / "model.onnx", _metadata(), x, wrong)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_refuses_inconsistent_metadata(tiny_model: keras.Model, tmp_path: Path) -> None:
+    meta = _metadata() | {KEY_LABELS: LETTERS[::-1]}
+    x = normalize(_images(256))
+    with pytest.raises(ModelFormatError):
+        export_onnx(tiny_model, tmp_path / "model.onnx", meta, x, tiny_model.predict(x, verbose=0))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_target_keeps_old_file_on_failure(tmp_path: Path) -> None:
+    final = tmp_path / "model.onnx"
+    final.write_text("old")
+    with pytest.raises(RuntimeError), atomic_target(final) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("interrupted")
+    assert final.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def _bad_csvs(d: Path) -> dict[str, Path]:
+    good_row = ",".join(["3"] + ["7"] * 784)
+    cases = {
+        "wrong_header": "label,pixel0" + HEADER[12:] + "\r\n" + good_row + "\r\n",
+        "784_columns": HEADER.rsplit(",", 1)[0] + "\r\n" + good_row.rsplit(",", 1)[0] + "\r\n",
+        "pixel_300": HEADER + "\r\n" + good_row.replace(",7", ",300", 1) + "\r\n",
+        "label_9": HEADER + "\r\n" + "9" + good_row[1:] + "\r\n",
+        "label_25": HEADER + "\r\n" + "25" + good_row[1:] + "\r\n",
+        "nan": HEADER + "\r\n" + good_row.replace(",7", ",nan", 1) + "\r\n",
+        "empty": "",
+    }
+    paths = {name: d / f"{name}.csv" for name in cases}
+    for name, text in cases.items():
+        paths[name].write_text(text, newline="")
+    paths["binary"] = d / "binary.csv"
+    paths["binary"].write_bytes(bytes(range(256)) * 8)
+    return paths
+
+
+BAD_CSV_CASES = ("wrong_header", "784_columns", "pixel_300", "label_9", "label_25", "nan", "empty", "binary")
+
+
+@pytest.mark.parametrize("case", BAD_CSV_CASES)
+def test_cli_bad_csv_exits_2_and_writes_nothing(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = _bad_csvs(tmp_path)[case]
+    out = tmp_path / "run"
+    code = cli.main(["--train", str(bad), "--out", str(out), "--epochs", "1", "--progress", "json"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert not out.exists()
+    errors = [line for line in captured.err.splitlines() if line.startswith("asl-train: error:")]
+    assert len(errors) == 1 and str(bad) in errors[0]
+    events = [json.loads(line) for line in captured.out.splitlines()]
+    assert events == [{"event": "error", "message": errors[0].removeprefix("asl-train: error: ")}]
+
+
+def test_cli_bad_test_csv_also_exits_2(tmp_path: Path) -> None:
+    bad = _bad_csvs(tmp_path)["label_9"]
+    out = tmp_path / "run"
+    assert cli.main(["--test", str(bad), "--out", str(out), "--limit", "200"]) == 2
+    assert not out.exists()
+
+
+def test_cli_refuses_non_empty_out_and_resume_without_checkpoint(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("x")
+    assert cli.main(["--out", str(tmp_path), "--epochs", "1"]) == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+    assert cli.main(["--resume", "--out", str(tmp_path / "none")]) == 2
+    assert not (tmp_path / "none").exists()
+
+
+def test_cli_help_names_the_default_out_folder(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--help"])
+    assert info.value.code == 0
+    assert str(cli.default_runs_dir()) in capsys.readouterr().out.replace("\n", "")
+
+
+@pytest.mark.slow
+def test_short_training_run_writes_every_artifact(
+    small_csvs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    train_csv, test_csv = small_csvs
+    out = tmp_path / "run"
+    argv = ["--train", str(train_csv), "--test", str(test_csv), "--out", str(out), "--epochs", "2"]
+    code = cli.main([*argv, "--batch-size", "64", "--progress", "json", "--seed", "7"])
+    assert code == 0
+    for name in RUN_FILES:
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    assert not [p.name for p in out.iterdir() if ".partial" in p.name]
+
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "start" and kinds[-2:] == ["exporting", "done"]
+    assert [e["epoch"] for e in events if e["event"] == "epoch"] == [1, 2]
+    assert events[0]["train_rows"] + events[0]["val_rows"] == 480
+    assert all(e["batches"] == 7 for e in events if e["event"] == "batch")
+    epoch = next(e for e in events if e["event"] == "epoch")
+    assert set(epoch) == {
+        "event",
+        "epoch",
+        "epochs",
+        "loss",
+        "accuracy",
+        "val_loss",
+        "val_accuracy",
+        "lr",
+        "seconds",
+    }
+
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(CONTRACT_METRICS) <= set(metrics)
+    assert metrics["n_test"] == 300 and metrics["epochs_run"] == 2 and metrics["best_epoch"] in (1, 2)
+    assert set(metrics["per_class"]) == set(LETTERS)
+    assert events[-1]["metrics"]["test_accuracy"] == metrics["test_accuracy"]
+    assert TrainConfig.load(out / "config.json").seed == 7
+    history = (out / "history.csv").read_text().splitlines()
+    assert history[0].startswith("epoch,loss,accuracy,val_loss,val_accuracy,lr") and len(history) == 3
+
+    # plain onnxruntime on the test CSV reproduces the reported accuracy, and the metadata loads
+    info = parse_metadata(read_onnx_metadata(out / "model.onnx"), source="run")
+    assert info.test_accuracy == metrics["test_accuracy"]
+    from training.data import load_csv
+
+    images, indices = load_csv(test_csv)
+    onnx_acc = float((onnx_predict(out / "model.onnx", normalize(images)).argmax(axis=1) == indices).mean())
+    assert onnx_acc == pytest.approx(metrics["test_accuracy"], abs=1e-9)
+    assert metrics["onnx_parity"]["max_abs_diff"] <= 1e-4
+
+
+@pytest.mark.slow
+def test_sigterm_saves_checkpoint_exits_130_and_resume_finishes(
+    small_csvs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    train_csv, test_csv = small_csvs
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "training.cli", "--train", str(train_csv), "--test", str(test_csv)]
+    cmd += ["--out", str(out), "--epochs", "1", "--batch-size", "32", "--progress", "json"]
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    events = []
+    for line in proc.stdout:
+        events.append(json.loads(line))
+        if events[-1]["event"] == "batch":
+            proc.send_signal(signal.SIGTERM)
+            break
+    events += [json.loads(line) for line in proc.stdout]
+    assert proc.wait(timeout=120) == 130
+    assert events[-1] == {"event": "cancelled", "checkpoint": str(out / "checkpoint")}
+    assert "epoch" not in [e["event"] for e in events]  # stopped inside the first epoch
+    assert (out / "checkpoint" / "last.keras").is_file()
+    assert not (out / "model.onnx").exists() and not (out / "model.keras").exists()
+
+    assert cli.main(["--resume", "--out", str(out), "--progress", "json"]) == 0
+    final = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [e["epoch"] for e in final if e["event"] == "epoch"] == [1]
+    assert final[-1]["event"] == "done" and (out / "model.onnx").is_file()
+    assert json.loads((out / "metrics.json").read_text())["epochs_run"] == 1
