@@ -526,13 +526,18 @@ class MainWindow(QMainWindow):
 
     def _on_cameras_found(self, cameras: list[int]) -> None:
         current = self.source_combo.currentData()
+        wanted = {str(cam) for cam in cameras}
+        if current is not None and str(current).isdigit():
+            wanted.add(str(current))  # the camera in use may be too busy to show up in a scan
         for index in range(self.source_combo.count() - 1, -1, -1):
-            if str(self.source_combo.itemData(index)).isdigit():
+            data = str(self.source_combo.itemData(index))
+            if data.isdigit() and data not in wanted:
                 self.source_combo.removeItem(index)
-        for position, cam in enumerate(cameras):
-            self.source_combo.insertItem(position, f"Camera {cam}", str(cam))
-        if not cameras:
-            self.source_combo.setItemText(self.source_combo.findData(DEMO_SOURCE), "Demo (no camera found)")
+        for position, spec in enumerate(sorted(wanted, key=int)):
+            if self.source_combo.findData(spec) < 0:
+                self.source_combo.insertItem(position, f"Camera {spec}", spec)
+        demo_index = self.source_combo.findData(DEMO_SOURCE)
+        self.source_combo.setItemText(demo_index, "Demo" if wanted else "Demo (no camera found)")
         if current is not None:
             self._select_data(self.source_combo, current)
 
@@ -562,8 +567,8 @@ class MainWindow(QMainWindow):
 
     def _on_source_opened(self, spec: str, name: str, note: str) -> None:
         if self.source_combo.findData(spec) < 0:
-            label = Path(spec).name or spec
-            self.source_combo.addItem(f"File: {label}", spec)
+            label = f"Camera {spec}" if spec.isdigit() else f"File: {Path(spec).name or spec}"
+            self.source_combo.addItem(label, spec)
         self._select_data(self.source_combo, spec)
         if spec == DEMO_SOURCE or spec.startswith("synth:"):
             prefix = f"{note} — showing" if note else "Showing"

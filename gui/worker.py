@@ -137,6 +137,7 @@ class RecognitionWorker(QThread):
         self._last_frame_at: float | None = None
         self.frames_processed = 0
         self.frames_published = 0
+        self._frame_errors = 0
 
     # ------------------------------------------------------------------ GUI side
 
@@ -207,22 +208,15 @@ class RecognitionWorker(QThread):
 
     def _start_up(self) -> None:
         spec = self._initial_spec
-        note = ""
+        fallback_note = ""
         if spec in ("", AUTO_SOURCE):
-            from recognizer.sources import list_cameras
-
-            cameras = list_cameras()
-            self.cameras_found.emit(list(cameras))
-            if cameras:
-                spec = str(cameras[0])
-            else:
-                spec, note = DEMO_SOURCE, "No camera found"
-        else:
-            # The scan is only for the chooser; it must not delay the first frame.
-            threading.Thread(target=self._scan_cameras, name="camera-scan", daemon=True).start()
+            # Try the usual first camera straight away rather than probing every index first
+            # (opening a camera can take a second each); the chooser is filled by the scan.
+            spec, fallback_note = "0", "No camera found"
+        threading.Thread(target=self._scan_cameras, name="camera-scan", daemon=True).start()
         if self._stop_requested.is_set():
             return
-        self._open(spec, note=note)
+        self._open(spec, fallback_note=fallback_note)
         if self._stop_requested.is_set():
             return
         self._load_initial_model()
@@ -322,20 +316,23 @@ class RecognitionWorker(QThread):
                 log.warning("cannot apply settings: %s", exc)
                 self.notice.emit(f"Cannot use locator {settings.locator!r}: {exc}")
 
-    def _open(self, spec: str, note: str = "") -> None:
+    def _open(self, spec: str, fallback_note: str = "") -> None:
+        """Open ``spec``; when it cannot be opened, fall back to the demo (``fallback_note`` says why)."""
         from recognizer.errors import SourceError
 
         opener = self._source_opener
         if opener is None:
             from recognizer.sources import open_source as opener
         self._close_source()
+        note = ""
         try:
             source = opener(spec)
         except SourceError as exc:
-            self.source_failed.emit(spec, str(exc))
+            if not fallback_note:
+                self.source_failed.emit(spec, str(exc))
             if spec == DEMO_SOURCE:
                 return
-            spec, note = DEMO_SOURCE, f"Could not open {spec}"
+            spec, note = DEMO_SOURCE, fallback_note or f"Could not open {spec}"
             try:
                 source = opener(spec)
             except SourceError as demo_exc:
@@ -414,7 +411,13 @@ class RecognitionWorker(QThread):
             period = 1.0 / fps if fps > 0 else 0.0
             # A frame that is late is not made up for with a burst; the schedule restarts.
             next_due = max(next_due + period, now) if period else now
-            self._process(frame, now, decode_ms=(time.perf_counter() - read_started) * 1e3)
+            try:
+                self._process(frame, now, decode_ms=(time.perf_counter() - read_started) * 1e3)
+            except Exception as exc:  # one bad frame must not end recognition
+                self._frame_errors += 1
+                if self._frame_errors == 1 or self._frame_errors % 300 == 0:
+                    log.exception("processing a frame failed (%d so far)", self._frame_errors)
+                    self.notice.emit(f"Recognition error on a frame: {exc}")
 
     def _try_reconnect(self) -> None:
         from recognizer.errors import SourceError

@@ -484,20 +484,21 @@ def test_camera_lost_shows_a_banner_and_reconnects(
     qtbot.waitUntil(lambda: window.frames_shown > shown + 3, timeout=5_000)
 
 
+@pytest.mark.parametrize(("spec", "note"), [("3", "Could not open 3"), ("auto", "No camera found")])
 def test_a_camera_that_does_not_open_falls_back_to_the_demo(
-    make_window: Any, qtbot: Any, tiny_model_path: Path
+    make_window: Any, qtbot: Any, tiny_model_path: Path, spec: str, note: str
 ) -> None:
     from recognizer.errors import CameraUnavailableError
     from recognizer.sources import open_source
 
     def opener(spec: str) -> Any:
-        if spec == "3":
-            raise CameraUnavailableError("camera 3 cannot be opened")
+        if spec.isdigit():
+            raise CameraUnavailableError(f"camera {spec} cannot be opened")
         return open_source("synth:letters=AB,loop=1,size=320x240") if spec == "demo" else open_source(spec)
 
-    window = make_window("3", tiny_model_path, source_opener=opener)
+    window = make_window(spec, tiny_model_path, source_opener=opener)
     qtbot.waitUntil(lambda: "demo source" in window.banner.text(), timeout=10_000)
-    assert "Could not open 3" in window.banner.text()
+    assert note in window.banner.text()
     assert window.source_combo.currentData() == "demo"
     qtbot.waitUntil(window.video.has_frame, timeout=10_000)
 
