@@ -75,6 +75,34 @@ def test_retrain_dialog_runs_a_tiny_training_and_swaps_the_model(
         window.stop_worker()
 
 
+def test_cancelling_a_real_training_keeps_the_old_model(
+    qtbot: Any, tiny_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not training_cli_available():
+        pytest.skip("training.cli (asl-train) is not installed")
+    if importlib.util.find_spec("tensorflow") is None:
+        pytest.skip("asl-train needs TensorFlow")
+    models = tmp_path / "models"
+    models.mkdir()
+    monkeypatch.setattr(model_store, "trained_models_dir", lambda: models)
+    from recognizer.classifier import Classifier
+
+    current = Classifier(tiny_model_path)
+    dialog = RetrainDialog(current=current)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.epochs_spin.setValue(20)
+    dialog.limit_spin.setValue(3000)
+    with qtbot.waitSignal(dialog.process.batch_progress, timeout=300_000):
+        dialog.start_button.click()
+    out_dir = dialog.process.request.out_dir
+    with qtbot.waitSignal(dialog.run_ended, timeout=120_000) as ended:
+        dialog.cancel_button.click()
+    assert ended.args == ["cancelled"], dialog.process.log_tail(40)
+    assert dialog.new_model_path is None and dialog.use_button.isHidden()
+    assert not out_dir.exists() and not list(models.glob("*/model.onnx"))
+
+
 def _rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
