@@ -191,9 +191,10 @@ def _one_hot(indices: np.ndarray) -> np.ndarray:
     return np.eye(NUM_CLASSES, dtype=np.float32)[indices]
 
 
-def _make_dataset(
+def make_dataset(
     images: np.ndarray, indices: np.ndarray, config: TrainConfig, training: bool
 ) -> tf.data.Dataset:
+    """The tf.data pipeline: normalise, (shuffle, batch, augment when ``training``), prefetch."""
     ds = tf.data.Dataset.from_tensor_slices((normalize(images), _one_hot(indices)))
     if training:
         ds = ds.shuffle(len(images), seed=config.seed, reshuffle_each_iteration=True)
@@ -222,7 +223,8 @@ def _learning_rate(
     )
 
 
-def _compile(model: keras.Model, config: TrainConfig, steps_per_epoch: int) -> None:
+def compile_model(model: keras.Model, config: TrainConfig, steps_per_epoch: int) -> None:
+    """Adam with the configured LR schedule, cross-entropy (optional label smoothing), accuracy."""
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=_learning_rate(config, steps_per_epoch)),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
@@ -429,8 +431,8 @@ def train(
             }
         )
 
-    train_ds = _make_dataset(images[train_rows], indices[train_rows], config, training=True)
-    val_ds = _make_dataset(images[val_rows], indices[val_rows], config, training=False)
+    train_ds = make_dataset(images[train_rows], indices[train_rows], config, training=True)
+    val_ds = make_dataset(images[val_rows], indices[val_rows], config, training=False)
     steps_per_epoch = math.ceil(len(train_rows) / config.batch_size)
     try:
         if mixed:
@@ -440,7 +442,7 @@ def train(
                 model = keras.models.load_model(checkpoint_dir / _LAST)
             else:
                 model = make_model(config.arch)
-                _compile(model, config, steps_per_epoch)
+                compile_model(model, config, steps_per_epoch)
         callback = _RunCallback(
             config, state, checkpoint_dir, steps_per_epoch, on_epoch, should_stop, on_event
         )
