@@ -119,6 +119,7 @@ def write_history_csv(path: Path, history: Sequence[Mapping[str, float]]) -> Non
 
 def plot_curves(path: Path, history: Sequence[Mapping[str, float]], best_epoch: int | None) -> None:
     """Loss and accuracy, training vs validation, with the restored best epoch marked."""
+    from matplotlib import ticker
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -133,6 +134,11 @@ def plot_curves(path: Path, history: Sequence[Mapping[str, float]], best_epoch: 
             ax.axvline(best_epoch, color="crimson", ls="--", lw=1, label=f"restored best epoch {best_epoch}")
         if key == "loss" and all(row[k] > 0 for row in history for k in ("loss", "val_loss")):
             ax.set_yscale("log")
+            plain = ticker.FuncFormatter(lambda value, _pos: f"{value:g}")
+            ax.yaxis.set_major_formatter(plain)
+            ax.yaxis.set_minor_formatter(plain)
+            ax.tick_params(axis="y", which="minor", labelsize=7)
+        ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
