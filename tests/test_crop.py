@@ -76,11 +76,60 @@ def test_light_background_paints_everything_off_the_hand() -> None:
     hand = HandObservation(box=SquareBox(*_box_of(lm)), score=1.0, landmarks=lm)
     out = pp.crop_hand(frame, hand, margin=1.2, background="light")
     assert out[0, 0] == pp.LIGHT_BACKGROUND and out[0, -1] == pp.LIGHT_BACKGROUND
-    assert (out < 60).mean() > 0.1  # the (dark) hand is still there
+    # The (flat dark) hand is still there, brought to the default hand brightness.
+    assert (np.abs(out.astype(int) - 120) < 3).mean() > 0.1
     auto = pp.crop_hand(frame, hand, margin=1.2)
     np.testing.assert_array_equal(auto, out)  # landmarks present -> light by default
+    raw = pp.crop_hand(frame, hand, margin=1.2, style=pp.MaskStyle(hand_mean=None, forearm=0))
+    assert (raw < 60).mean() > 0.1 and raw[0, 0] == pp.LIGHT_BACKGROUND
     kept = pp.crop_hand(frame, hand, margin=1.2, background="frame")
     assert kept.max() < 60
+
+
+def test_hand_brightness_is_normalised_inside_the_mask() -> None:
+    rng = np.random.default_rng(1)
+    frame = rng.integers(0, 80, (480, 640, 3), dtype=np.uint8)  # dim, noisy scene
+    lm = fake_landmarks(320, 240, 240)
+    hand = HandObservation(box=SquareBox(*_box_of(lm)), score=1.0, landmarks=lm)
+    box = pp.fit_box(pp.hand_crop_box(hand), 640, 480)
+    style = pp.MaskStyle(hand_mean=120.0, hand_std=30.0, forearm=0.0, background=240)
+    work = pp.masked_hand_crop(frame, lm, box, style)
+    assert work.shape == (pp.MASK_WORK_SIZE, pp.MASK_WORK_SIZE)
+    hand_px = work[work != 240].astype(float)
+    assert abs(hand_px.mean() - 120) < 4 and abs(hand_px.std() - 30) < 4
+
+
+def test_forearm_band_runs_from_the_wrist_away_from_the_knuckles() -> None:
+    lm = fake_landmarks(200, 150, 200)  # wrist at y = 240, knuckles above it
+    plain = pp.mask_hand((400, 400), lm, method="bones")
+    with_arm = pp.mask_hand((400, 400), lm, method="bones", forearm=0.8)
+    wrist_x = round(float(lm[0, 0]))
+    assert plain[390, wrist_x] == 0 and with_arm[390, wrist_x] == 255
+    assert with_arm[100, 5] == 0  # nothing added above or beside the hand
+    assert (with_arm >= plain).all()
+
+
+@pytest.mark.parametrize("method", ["skin", "grabcut"])
+def test_colour_masks_follow_a_skin_coloured_hand(method: str) -> None:
+    lm = fake_landmarks(64, 60, 90)
+    image = np.zeros((128, 128, 3), np.uint8)
+    image[:] = (160, 90, 40)  # blue-ish wall
+    hand = pp.mask_hand((128, 128), lm, method="bones", bone_width=0.3)
+    image[hand > 0] = (120, 150, 210)  # skin tone (BGR)
+    mask = pp.mask_hand(image, lm, method=method)
+    inside = hand > 0
+    assert (mask[inside] > 0).mean() > 0.8
+    assert (mask[~inside] > 0).mean() < 0.1
+    with pytest.raises(ValueError, match="BGR image"):
+        pp.mask_hand((128, 128), lm, method=method)
+
+
+def test_mask_style_validates() -> None:
+    with pytest.raises(ValueError):
+        pp.MaskStyle(method="blob")
+    with pytest.raises(ValueError):
+        pp.MaskStyle(background=300)
+    assert pp.DEFAULT_MASK_STYLE.method in pp.MASK_METHODS
 
 
 def test_light_background_needs_landmarks() -> None:
@@ -95,7 +144,7 @@ def test_light_background_needs_landmarks() -> None:
 
 def test_mask_covers_the_landmarks_and_the_palm_but_not_the_gaps() -> None:
     lm = fake_landmarks(200, 200, 200)
-    mask = pp.mask_hand((400, 400), lm)
+    mask = pp.mask_hand((400, 400), lm, method="bones")
     assert mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 255}
     ix = np.clip(np.round(lm).astype(int), 0, 399)
     assert (mask[ix[:, 1], ix[:, 0]] == 255).all()

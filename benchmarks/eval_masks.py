@@ -1,0 +1,284 @@
+#!/usr/bin/env python3
+"""Real-photo accuracy of hand-crop variants (issue 5): which mask/background/margin reads real hands best.
+
+For every photo of a folder-per-letter tree (default ``../shared/data/real_hands_dev``)
+the MediaPipe locator runs once (results cached in ``--cache``), then each crop
+variant turns photo + landmarks into a 28x28 image and the classifier scores it.
+Prints one Markdown table row per variant: top-1, top-3 (over all photos; a photo
+with no hand found counts as wrong) and ms per crop.
+
+    python benchmarks/eval_masks.py --model recognizer/models/asl_cnn.onnx
+    python benchmarks/eval_masks.py --variants light_bones,grabcut --grid docs/masks.png
+
+The photos are read from ``../shared``; nothing is copied into the project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from recognizer import preprocess as pp  # noqa: E402
+from recognizer.locate import MediaPipeLocator  # noqa: E402
+from recognizer.types import HandObservation  # noqa: E402
+
+DEV = ROOT.parent / "shared" / "data" / "real_hands_dev"
+SUFFIXES = {".jpg", ".jpeg", ".png"}
+
+
+@dataclass
+class Sample:
+    path: Path
+    letter: str
+    hand: HandObservation | None
+
+
+def list_photos(root: Path) -> list[tuple[Path, str]]:
+    out = []
+    for d in sorted(p for p in root.iterdir() if p.is_dir() and len(p.name) == 1):
+        out += [(f, d.name) for f in sorted(d.iterdir()) if f.suffix.lower() in SUFFIXES]
+    return out
+
+
+def locate_all(root: Path, cache: Path | None, landmark_model: Path | None) -> list[Sample]:
+    """Run the locator on every photo (reset each time), or load the cached results."""
+    photos = list_photos(root)
+    if cache is not None and cache.is_file():
+        data = np.load(cache, allow_pickle=False)
+        if len(data["found"]) == len(photos):
+            samples = []
+            for i, (p, letter) in enumerate(photos):
+                hand = None
+                if data["found"][i]:
+                    cx, cy, side, score, rot = data["box"][i]
+                    hand = HandObservation(
+                        box=pp.SquareBox(float(cx), float(cy), float(side)),
+                        score=float(score),
+                        landmarks=data["landmarks"][i].astype(np.float32),
+                        handedness="right" if data["right"][i] else "left",
+                        rotation=float(rot),
+                    )
+                samples.append(Sample(p, letter, hand))
+            return samples
+    loc = MediaPipeLocator(landmark_model=landmark_model, num_threads=1)
+    samples = []
+    found = np.zeros(len(photos), bool)
+    boxes = np.zeros((len(photos), 5), np.float32)
+    lms = np.zeros((len(photos), 21, 2), np.float32)
+    right = np.zeros(len(photos), bool)
+    for i, (p, letter) in enumerate(photos):
+        loc.reset()
+        hand = loc.locate(cv2.imread(str(p)))
+        samples.append(Sample(p, letter, hand))
+        if hand is not None and hand.landmarks is not None:
+            found[i] = True
+            boxes[i] = [hand.box.cx, hand.box.cy, hand.box.side, hand.score, hand.rotation]
+            lms[i] = hand.landmarks
+            right[i] = hand.handedness == "right"
+    if cache is not None:
+        np.savez(cache, found=found, box=boxes, landmarks=lms, right=right)
+    return samples
+
+
+# --------------------------------------------------------------------------------- variants
+
+CropFn = Callable[[np.ndarray, HandObservation], np.ndarray]
+
+
+def variant_full(img: np.ndarray, hand: HandObservation) -> np.ndarray:
+    return pp.crop_to_input(img)
+
+
+def variant_box(margin: float) -> CropFn:
+    return lambda img, hand: pp.crop_hand(img, hand, margin=margin, background="frame")
+
+
+def variant_style(margin: float = pp.HAND_CROP_MARGIN, **style: object) -> CropFn:
+    """``crop_hand`` with a light background made by ``MaskStyle(**style)`` (default style when empty)."""
+    mask_style = dataclasses.replace(pp.DEFAULT_MASK_STYLE, **style)  # type: ignore[arg-type]
+
+    def fn(img: np.ndarray, hand: HandObservation) -> np.ndarray:
+        return pp.crop_hand(img, hand, margin=margin, background="light", style=mask_style)
+
+    return fn
+
+
+def variant_views(*fns: CropFn, flip: bool = False) -> CropFn:
+    """Test-time augmentation: several crops of one photo, probabilities averaged."""
+
+    def fn(img: np.ndarray, hand: HandObservation) -> np.ndarray:
+        views = [f(img, hand) for f in fns]
+        if flip:
+            views += [np.ascontiguousarray(v[:, ::-1]) for v in views]
+        return np.stack(views)
+
+    return fn
+
+
+PLAIN = {"forearm": 0.0, "hand_mean": None}  # issue 5's baseline mask: no forearm, raw brightness
+VARIANTS: dict[str, CropFn] = {
+    "full_photo": variant_full,
+    "box_m1.0": variant_box(1.0),
+    "box_m1.15": variant_box(1.15),
+    "bones0.20_m1.0": variant_style(1.0, **PLAIN),
+    "bones0.20_m1.1": variant_style(1.1, **PLAIN),
+    "bones0.20_m1.15": variant_style(1.15, **PLAIN),
+    "bones0.20_m1.25": variant_style(1.25, **PLAIN),
+    "bones0.15_m1.0": variant_style(1.0, bone_width=0.15, **PLAIN),
+    "bones0.25_m1.0": variant_style(1.0, bone_width=0.25, **PLAIN),
+    "bones0.20_m1.0_bg220": variant_style(1.0, background=220, **PLAIN),
+    "bones0.20_m1.0_bg245": variant_style(1.0, background=245, **PLAIN),
+    "bones0.20_m1.15_bg200": variant_style(1.15, background=200, **PLAIN),
+    "skin_m1.0": variant_style(1.0, method="skin", **PLAIN),
+    "skin_m1.15": variant_style(1.15, method="skin", **PLAIN),
+    "grabcut_m1.0": variant_style(1.0, method="grabcut", **PLAIN),
+    "bones_m1.15_forearm0.8": variant_style(forearm=0.8, hand_mean=None),
+    "bones_m1.15_norm120/40": variant_style(forearm=0.0, hand_mean=120.0, hand_std=40.0),
+    "bones_m1.15_forearm0.8_norm120/40": variant_style(hand_std=40.0),
+    "default": variant_style(),
+    "default_sd20": variant_style(hand_std=20.0),
+    "default_mean100": variant_style(hand_mean=100.0),
+    "default_mean140": variant_style(hand_mean=140.0),
+    "default_forearm0.6": variant_style(forearm=0.6),
+    "default_forearm1.0": variant_style(forearm=1.0),
+    "default_bones0.15": variant_style(bone_width=0.15),
+    "default_bones0.25": variant_style(bone_width=0.25),
+    "default_bg245": variant_style(background=245),
+    "default_m1.0": variant_style(1.0),
+    "default_m1.1": variant_style(1.1),
+    "default_m1.2": variant_style(1.2),
+    "default_m1.3": variant_style(1.3),
+    "default_skin": variant_style(method="skin"),
+    "default_grabcut": variant_style(method="grabcut"),
+    "default_tta_flip": variant_views(variant_style(), flip=True),
+    "default_tta_margins": variant_views(*(variant_style(m) for m in (1.05, 1.15, 1.25))),
+}
+
+
+def classify(session: ort.InferenceSession, images: np.ndarray) -> np.ndarray:
+    name = session.get_inputs()[0].name
+    probs = [
+        session.run(None, {name: pp.normalize(images[i : i + 256])})[0] for i in range(0, len(images), 256)
+    ]
+    return np.concatenate(probs)
+
+
+def score(samples: list[Sample], fn: CropFn, session: ort.InferenceSession, mirror_left: bool = True):
+    crops, idx, times = [], [], []
+    for i, s in enumerate(samples):
+        if s.hand is None and fn is not variant_full:
+            continue
+        img = cv2.imread(str(s.path))
+        hand = s.hand or HandObservation(box=pp.SquareBox(0, 0, 1), score=0)
+        t0 = time.perf_counter()
+        c = fn(img, hand)
+        if mirror_left and s.hand is not None and s.hand.handedness == "left":
+            c = np.ascontiguousarray(c[..., ::-1])
+        times.append((time.perf_counter() - t0) * 1e3)
+        crops.append(c)
+        idx.append(i)
+    if crops[0].ndim == 3:  # several views per photo: average their probabilities
+        k = crops[0].shape[0]
+        probs = classify(session, np.concatenate(crops)).reshape(len(crops), k, -1).mean(axis=1)
+        crops = [c[0] for c in crops]
+    else:
+        probs = classify(session, np.stack(crops))
+    truth = np.array([pp.LETTERS.index(samples[i].letter) for i in idx])
+    top3 = np.argsort(-probs, axis=1)[:, :3]
+    n = len(samples)
+    t1 = float((top3[:, 0] == truth).sum()) / n
+    t3 = float((top3 == truth[:, None]).any(axis=1).sum()) / n
+    per_letter = {}
+    for k, letter in enumerate(pp.LETTERS):
+        total = sum(1 for s in samples if s.letter == letter)
+        per_letter[letter] = float(((truth == k) & (top3[:, 0] == k)).sum()) / max(1, total)
+    return t1, t3, float(np.median(times)), per_letter, dict(zip(idx, crops, strict=True))
+
+
+def mask_grid(samples: list[Sample], fn: CropFn, method: str, out: Path, n: int = 16, seed: int = 3) -> None:
+    """A 4-column grid: each cell is a photo with its mask outline (green) and the 28x28 crop.
+
+    Only Apache-2.0 photos (``kstest``/``kstrain``) are drawn, one letter per cell.
+    """
+    rng = np.random.default_rng(seed)
+    letters = sorted({s.letter for s in samples})
+    picked: list[Sample] = []
+    for letter in rng.permutation(letters)[:n]:
+        pool = [
+            s for s in samples if s.letter == letter and s.hand is not None and s.path.stem.startswith("ks")
+        ]
+        if pool:
+            picked.append(pool[int(rng.integers(len(pool)))])
+    cells = []
+    for s in sorted(picked, key=lambda s: s.letter):
+        img = cv2.imread(str(s.path))
+        assert s.hand is not None and s.hand.landmarks is not None
+        mask = pp.mask_hand(img, s.hand.landmarks, method=method, forearm=pp.DEFAULT_MASK_STYLE.forearm)
+        view = img.copy()
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        cv2.drawContours(view, contours, -1, (0, 255, 0), 2)
+        for x, y in s.hand.landmarks.astype(int):
+            cv2.circle(view, (int(x), int(y)), 2, (0, 0, 255), -1)
+        view = cv2.resize(view, (192, 192), interpolation=cv2.INTER_AREA)
+        crop = cv2.cvtColor(
+            cv2.resize(fn(img, s.hand), (192, 192), interpolation=cv2.INTER_NEAREST), cv2.COLOR_GRAY2BGR
+        )
+        cell = np.hstack([view, crop])
+        cv2.putText(cell, s.letter, (6, 26), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2)
+        cells.append(np.pad(cell, ((4, 4), (4, 4), (0, 0)), constant_values=255))
+    while len(cells) % 4:
+        cells.append(np.full_like(cells[0], 255))
+    rows = [np.hstack(cells[i : i + 4]) for i in range(0, len(cells), 4)]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out), np.vstack(rows))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEV)
+    parser.add_argument("--model", type=Path, default=ROOT / "recognizer" / "models" / "asl_cnn.onnx")
+    parser.add_argument("--landmark-model", type=Path, help="hand_landmark ONNX (default: bundled)")
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/eval_masks_locate.npz"))
+    parser.add_argument("--variants", help="comma-separated subset of: " + ", ".join(VARIANTS))
+    parser.add_argument("--no-mirror", action="store_true", help="do not flip hands seen as left hands")
+    parser.add_argument("--per-letter", action="store_true")
+    parser.add_argument("--grid", type=Path, help="write a picture of masks and crops (first variant) here")
+    parser.add_argument("--grid-method", default=pp.DEFAULT_MASK_STYLE.method, choices=pp.MASK_METHODS)
+    args = parser.parse_args(argv)
+    ort.set_default_logger_severity(3)
+    samples = locate_all(args.data, args.cache, args.landmark_model)
+    found = sum(s.hand is not None for s in samples)
+    lefts = sum(s.hand is not None and s.hand.handedness == "left" for s in samples)
+    print(
+        f"{len(samples)} photos, hand found in {found} ({found / len(samples):.1%}), {lefts} seen as left hands"
+    )
+    names = args.variants.split(",") if args.variants else list(VARIANTS)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    session = ort.InferenceSession(str(args.model), opts, providers=["CPUExecutionProvider"])
+    if args.grid:
+        mask_grid(samples, VARIANTS[names[0]], args.grid_method, args.grid)
+        print(f"wrote {args.grid}")
+    print(f"\nmodel {args.model.name}\n\n| variant | top-1 | top-3 | crop ms (p50) |\n|---|---|---|---|")
+    for name in names:
+        t1, t3, ms, per_letter, _ = score(samples, VARIANTS[name], session, not args.no_mirror)
+        print(f"| {name} | {t1:.1%} | {t3:.1%} | {ms:.2f} |", flush=True)
+        if args.per_letter:
+            print("|   | " + " ".join(f"{k}:{v:.0%}" for k, v in per_letter.items()) + " | | |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
