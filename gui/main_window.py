@@ -443,8 +443,20 @@ class MainWindow(QMainWindow):
             if prediction is not None:
                 tag = f"{prediction.letter}  {prediction.confidence:.0%}"
                 strong = prediction.confidence >= threshold
+        if result is None:
+            hint = "" if self._model_problem else "Loading the model…"
+        elif result.hand is None:
+            hint = "Show one hand to the camera"
+        else:
+            hint = ""
         self.video.show_frame(
-            packet.image, mirror=packet.mirror, box=box, landmarks=landmarks, tag=tag, tag_strong=strong
+            packet.image,
+            mirror=packet.mirror,
+            box=box,
+            landmarks=landmarks,
+            tag=tag,
+            tag_strong=strong,
+            hint=hint,
         )
         self.model_input_view.set_image(packet.model_input)
         if prediction is not None:

@@ -39,6 +39,7 @@ class VideoView(QWidget):
         self._tag = ""
         self._tag_strong = False
         self._placeholder = "Starting…"
+        self._hint = ""
 
     def sizeHint(self) -> QSize:
         return QSize(800, 600)
@@ -57,8 +58,13 @@ class VideoView(QWidget):
         landmarks: np.ndarray | None,
         tag: str = "",
         tag_strong: bool = False,
+        hint: str = "",
     ) -> None:
-        """Show ``image`` (already mirrored when ``mirror``) with the overlay in frame coordinates."""
+        """Show ``image`` (already mirrored when ``mirror``) with the overlay in frame coordinates.
+
+        ``hint`` is a short line shown at the bottom of the picture (e.g. "Show one hand").
+        """
+        self._hint = hint
         self._image = image
         self._mirror = mirror
         self._box = box
@@ -137,6 +143,23 @@ class VideoView(QWidget):
                 painter.drawRoundedRect(tag_rect, 7, 7)
                 painter.setPen(QColor(theme.ON_ACCENT))
                 painter.drawText(tag_rect, Qt.AlignmentFlag.AlignCenter, self._tag)
+        if self._hint:
+            font = QFont(painter.font())
+            font.setPointSize(11)
+            painter.setFont(font)
+            metrics = painter.fontMetrics()
+            w = metrics.horizontalAdvance(self._hint) + 28
+            h = metrics.height() + 12
+            pill = QRectF(target.center().x() - w / 2, target.bottom() - h - 14, w, h)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(11, 13, 16, 190))
+            painter.drawRoundedRect(pill, h / 2, h / 2)
+            painter.setPen(QColor(theme.TEXT))
+            painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, self._hint)
+
+    def hint(self) -> str:
+        """The hint line shown now."""
+        return self._hint
 
 
 class TopKBars(QWidget):
