@@ -71,9 +71,9 @@ def timeit(fn: Callable[[int], object], n: int, warmup: int = 5) -> dict[str, fl
     }
 
 
-def bench(threads: int | None, n: int) -> dict[str, dict[str, float]]:
+def bench(threads: int | None, n: int, landmark_model: Path | None = None) -> dict[str, dict[str, float]]:
     """All stages for one threading setting."""
-    loc = MediaPipeLocator(num_threads=threads)
+    loc = MediaPipeLocator(landmark_model=landmark_model, num_threads=threads)
     fs = frames(n + 10)
     results: dict[str, dict[str, float]] = {}
 
@@ -122,11 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("-n", type=int, default=100, help="timed frames per stage")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--landmark-model", type=Path, help="another hand_landmark ONNX (e.g. the lite one)")
     args = parser.parse_args(argv)
     report: dict[str, dict[str, dict[str, float]]] = {}
     for t in args.threads or [1, 0]:
         label = "default" if t == 0 else f"{t} thread" + ("s" if t > 1 else "")
-        res = bench(None if t == 0 else t, args.n)
+        res = bench(None if t == 0 else t, args.n, args.landmark_model)
         report[label] = res
         print(f"\n{label} ({cv2.getNumThreads()} OpenCV threads), 640x480 frames, ms:")
         print(f"  {'stage':<16}{'p50':>8}{'p95':>8}{'mean':>8}")

@@ -207,7 +207,9 @@ def score(samples: list[Sample], fn: CropFn, session: ort.InferenceSession, mirr
     return t1, t3, float(np.median(times)), per_letter, dict(zip(idx, crops, strict=True))
 
 
-def mask_grid(samples: list[Sample], fn: CropFn, method: str, out: Path, n: int = 16, seed: int = 3) -> None:
+def mask_grid(
+    samples: list[Sample], fn: CropFn, method: str, out: Path, n: int = 16, seed: int = 3, cell: int = 160
+) -> None:
     """A 4-column grid: each cell is a photo with its mask outline (green) and the 28x28 crop.
 
     Only Apache-2.0 photos (``kstest``/``kstrain``) are drawn, one letter per cell.
@@ -231,18 +233,18 @@ def mask_grid(samples: list[Sample], fn: CropFn, method: str, out: Path, n: int 
         cv2.drawContours(view, contours, -1, (0, 255, 0), 2)
         for x, y in s.hand.landmarks.astype(int):
             cv2.circle(view, (int(x), int(y)), 2, (0, 0, 255), -1)
-        view = cv2.resize(view, (192, 192), interpolation=cv2.INTER_AREA)
+        view = cv2.resize(view, (cell, cell), interpolation=cv2.INTER_AREA)
         crop = cv2.cvtColor(
-            cv2.resize(fn(img, s.hand), (192, 192), interpolation=cv2.INTER_NEAREST), cv2.COLOR_GRAY2BGR
+            cv2.resize(fn(img, s.hand), (cell, cell), interpolation=cv2.INTER_NEAREST), cv2.COLOR_GRAY2BGR
         )
-        cell = np.hstack([view, crop])
-        cv2.putText(cell, s.letter, (6, 26), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2)
-        cells.append(np.pad(cell, ((4, 4), (4, 4), (0, 0)), constant_values=255))
+        tile = np.hstack([view, crop])
+        cv2.putText(tile, s.letter, (6, 26), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2)
+        cells.append(np.pad(tile, ((4, 4), (4, 4), (0, 0)), constant_values=255))
     while len(cells) % 4:
         cells.append(np.full_like(cells[0], 255))
     rows = [np.hstack(cells[i : i + 4]) for i in range(0, len(cells), 4)]
     out.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(out), np.vstack(rows))
+    cv2.imwrite(str(out), np.vstack(rows), [cv2.IMWRITE_PNG_COMPRESSION, 9])
 
 
 def main(argv: list[str] | None = None) -> int:
