@@ -348,10 +348,10 @@ def _skin_mask(image_bgr: np.ndarray, pts: np.ndarray, scale: float, bone_width:
     where = near > 0
     diff = lab[where] - mean.astype(np.float32)
     d2 = ((diff @ inv) * diff).sum(axis=1)
-    skin = np.zeros(image_bgr.shape[:2], np.uint8)
+    skin: np.ndarray = np.zeros(image_bgr.shape[:2], np.uint8)
     skin[where] = np.where(d2 < 9.0, 255, 0).astype(np.uint8)
-    skin = cv2.morphologyEx(skin, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    return cv2.bitwise_or(skin, core)
+    opened = cv2.morphologyEx(skin, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    return cv2.bitwise_or(opened, core)
 
 
 def _grabcut_mask(image_bgr: np.ndarray, pts: np.ndarray, scale: float, bone_width: float) -> np.ndarray:
@@ -366,7 +366,7 @@ def _grabcut_mask(image_bgr: np.ndarray, pts: np.ndarray, scale: float, bone_wid
     bgd = np.zeros((1, 65), np.float64)
     fgd = np.zeros((1, 65), np.float64)
     try:
-        cv2.grabCut(image_bgr, gc, None, bgd, fgd, 2, cv2.GC_INIT_WITH_MASK)
+        cv2.grabCut(image_bgr, gc, None, bgd, fgd, 2, cv2.GC_INIT_WITH_MASK)  # type: ignore[call-overload]
     except cv2.error:  # degenerate seeds (e.g. a hand a few pixels wide): keep the skeleton
         return probable_fg
     return np.where((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
