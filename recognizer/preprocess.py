@@ -206,7 +206,7 @@ class MaskStyle:
     forearm: float = 0.8
     background: int = LIGHT_BACKGROUND
     hand_mean: float | None = 120.0
-    hand_std: float = 30.0
+    hand_std: float = 20.0
 
     def __post_init__(self) -> None:
         if self.method not in MASK_METHODS:
