@@ -38,7 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--hold", type=float, metavar="SECONDS", help="hold time before a letter is spelled")
     parser.add_argument("--no-mirror", action="store_true", help="show the video unmirrored")
     parser.add_argument(
-        "--screenshot", metavar="PATH", type=Path, help="save a picture of the window before quitting"
+        "--screenshot",
+        metavar="PATH",
+        type=Path,
+        help="with --quit-after: save a picture of the window before quitting "
+        "(waits up to 5 s more for a frame with a confident letter)",
     )
     parser.add_argument(
         "--quit-after", metavar="SECONDS", type=float, help="close the window after this many seconds"
@@ -115,8 +119,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.start()
 
     if args.quit_after is not None:
+        deadline = {"extra": 0}
 
         def finish() -> None:
+            # For documentation pictures: wait (up to 5 s more) for a frame with a confident letter.
+            if (
+                args.screenshot is not None
+                and not window.showing_confident_letter
+                and deadline["extra"] < 100
+            ):
+                deadline["extra"] += 1
+                QTimer.singleShot(50, finish)
+                return
             if args.screenshot is not None:
                 args.screenshot.parent.mkdir(parents=True, exist_ok=True)
                 if not window.grab().save(str(args.screenshot)):

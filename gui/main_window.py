@@ -109,6 +109,8 @@ class MainWindow(QMainWindow):
         self._model_problem = ""
         self.frames_shown = 0
         self.letters_seen: set[str] = set()
+        #: Whether the frame on screen shows a hand with a letter over the threshold.
+        self.showing_confident_letter = False
         self.worker: RecognitionWorker | None = None
         self.setWindowTitle("ASL Fingerspell")
         self.resize(1240, 780)
@@ -472,6 +474,7 @@ class MainWindow(QMainWindow):
         self.hold_bar.setValue(round(100 * pending.fraction) if pending is not None else 0)
         if result is not None and result.text != self._spelled_text:
             self._show_text(result.text)
+        self.showing_confident_letter = strong
         self._display_times.append(now)
         self._latency_ms = 1000.0 * (now - packet.captured_at)
         self.frames_shown += 1
