@@ -129,6 +129,10 @@ class _State:
     wait: int = 0
     stopped_early: bool = False
     history: list[dict[str, float]] = field(default_factory=list)
+    #: Wall time of earlier sessions of this run (a resumed run reports the total).
+    wall_seconds_before: float = 0.0
+    #: Wall time up to the last save, earlier sessions included.
+    wall_seconds: float = 0.0
 
     def save(self, path: Path) -> None:
         with atomic_target(path) as tmp:
@@ -262,6 +266,7 @@ class _RunCallback(keras.callbacks.Callback):
         self._train_end = 0.0
         self._last_event = 0.0
         self._epoch = 0
+        self.session_start = time.perf_counter()
 
     def _stop_requested(self) -> bool:
         return bool(self.should_stop is not None and self.should_stop())
@@ -338,13 +343,14 @@ class _RunCallback(keras.callbacks.Callback):
                     self.config.monitor,
                     state.wait,
                 )
-        save_checkpoint(self.model, self.checkpoint_dir, state)
+        save_checkpoint(self.model, self.checkpoint_dir, state, self.session_start)
         if self.on_epoch is not None:
             self.on_epoch(stats)
 
 
-def save_checkpoint(model: keras.Model, checkpoint_dir: Path, state: _State) -> None:
+def save_checkpoint(model: keras.Model, checkpoint_dir: Path, state: _State, session_start: float) -> None:
     """Weights with optimizer state (``last.keras``), then progress (``state.json``), each atomically."""
+    state.wall_seconds = state.wall_seconds_before + (time.perf_counter() - session_start)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     save_keras(model, checkpoint_dir / _LAST)
     state.save(checkpoint_dir / _STATE)
@@ -408,6 +414,7 @@ def train(
     train_rows, val_rows = stratified_split(indices, config.val_fraction, config.seed)
     checkpoint_dir = out / CHECKPOINT_DIR
     state = _State.load(checkpoint_dir / _STATE) if resume else _State()
+    state.wall_seconds_before = state.wall_seconds
 
     mixed = config.mixed_precision and device != "CPU"
     if config.mixed_precision and not mixed:
@@ -446,6 +453,7 @@ def train(
         callback = _RunCallback(
             config, state, checkpoint_dir, steps_per_epoch, on_epoch, should_stop, on_event
         )
+        callback.session_start = started
         callback.best_weights = _load_best_weights(checkpoint_dir / _BEST) if resume else None
         if resume:
             log.info("resuming after epoch %d of %d", state.epochs_completed, config.epochs)
@@ -461,7 +469,7 @@ def train(
                     verbose=verbose,
                 )
             except _CancelRequestedError:
-                save_checkpoint(model, checkpoint_dir, state)
+                save_checkpoint(model, checkpoint_dir, state, started)
                 log.info("cancelled; checkpoint saved in %s", checkpoint_dir)
                 return TrainResult(
                     out_dir=out,
@@ -517,7 +525,8 @@ def train(
     # exactly what plain onnxruntime scores.
     parity = export_onnx(export_model, out / "model.onnx", metadata, test_x, keras_probs)
     metrics["onnx_parity"] = parity.to_dict()
-    metrics["wall_seconds"] = round(time.perf_counter() - started, 1)
+    # Whole run, earlier sessions of a resumed run included.
+    metrics["wall_seconds"] = round(state.wall_seconds_before + time.perf_counter() - started, 1)
 
     reports.write_history_csv(out / "history.csv", [h.to_row() for h in history])
     reports.plot_curves(out / "curves.png", [h.to_row() for h in history], state.best_epoch)
