@@ -266,7 +266,8 @@ def test_synth_spec_defaults() -> None:
 def test_demo_source_spells_its_words_and_loops() -> None:
     src = open_source("demo")
     assert isinstance(src, DemoSource)
-    assert "HELLO WORLD" in src.name and "Apache-2.0" in src.name
+    words = json.loads((demo_dir() / "demo.json").read_text())["words"]
+    assert " ".join(words) in src.name and "Apache-2.0" in src.name
     letters: list[str | None] = []
     for _ in range(src.total_frames):
         frame = src.read()
@@ -274,7 +275,7 @@ def test_demo_source_spells_its_words_and_loops() -> None:
         if not letters or letters[-1] != src.truth.letter:
             letters.append(src.truth.letter)
     spelled = "".join(letter or "_" for letter in letters)
-    assert spelled == "H_E_L_L_O_W_O_R_L_D_"
+    assert spelled == "".join("_".join(word) + "_" for word in words)
     assert src.read() is not None  # loops by default
     assert DemoSource(loop=False, words=["HI"]).total_frames < src.total_frames
 
