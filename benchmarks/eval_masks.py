@@ -146,9 +146,11 @@ VARIANTS: dict[str, CropFn] = {
     "grabcut_m1.0": variant_style(1.0, method="grabcut", **PLAIN),
     "bones_m1.15_forearm0.8": variant_style(forearm=0.8, hand_mean=None),
     "bones_m1.15_norm120/40": variant_style(forearm=0.0, hand_mean=120.0, hand_std=40.0),
+    "bones_m1.15_norm120/20": variant_style(forearm=0.0, hand_mean=120.0, hand_std=20.0),
     "bones_m1.15_forearm0.8_norm120/40": variant_style(hand_std=40.0),
     "default": variant_style(),
-    "default_sd20": variant_style(hand_std=20.0),
+    "default_sd30": variant_style(hand_std=30.0),
+    "default_sd15": variant_style(hand_std=15.0),
     "default_mean100": variant_style(hand_mean=100.0),
     "default_mean140": variant_style(hand_mean=140.0),
     "default_forearm0.6": variant_style(forearm=0.6),
@@ -163,6 +165,8 @@ VARIANTS: dict[str, CropFn] = {
     "default_skin": variant_style(method="skin"),
     "default_grabcut": variant_style(method="grabcut"),
     "default_tta_flip": variant_views(variant_style(), flip=True),
+    "crop_hand_views": lambda img, hand: pp.crop_hand_views(img, hand),
+    "crop_hand_views_noflip": lambda img, hand: pp.crop_hand_views(img, hand, flip=False),
     "default_tta_margins": variant_views(*(variant_style(m) for m in (1.05, 1.15, 1.25))),
 }
 

@@ -205,7 +205,7 @@ class MaskStyle:
     bone_width: float = 0.2
     forearm: float = 0.8
     background: int = LIGHT_BACKGROUND
-    hand_mean: float | None = 120.0
+    hand_mean: float | None = 130.0
     hand_std: float = 20.0
 
     def __post_init__(self) -> None:
@@ -290,6 +290,37 @@ def crop_hand(
     if mirror:
         small = np.ascontiguousarray(small[:, ::-1])
     return small
+
+
+#: Mask styles of the extra views :func:`crop_hand_views` adds (thinner fingers).
+VIEW_STYLES: tuple[MaskStyle, ...] = (DEFAULT_MASK_STYLE, MaskStyle(bone_width=0.15))
+
+
+def crop_hand_views(
+    frame_bgr: np.ndarray,
+    hand: HandObservation,
+    *,
+    margin: float = HAND_CROP_MARGIN,
+    mirror: bool = False,
+    flip: bool = True,
+) -> np.ndarray:
+    """Several 28x28 crops of one hand for test-time averaging: ``(K, 28, 28)`` uint8.
+
+    With landmarks: one crop per :data:`VIEW_STYLES` entry, and (``flip``) each of them
+    flipped left-right too; without landmarks: the plain crop (and its flip). Average
+    the classifier's probabilities over the views. The first view is always
+    ``crop_hand(frame_bgr, hand, margin=margin, mirror=mirror)``.
+
+    The flipped views suit a classifier trained with horizontal-flip augmentation
+    (the bundled one); without it, use ``flip=False``.
+    """
+    if getattr(hand, "landmarks", None) is None:
+        views = [crop_hand(frame_bgr, hand, margin=margin, mirror=mirror)]
+    else:
+        views = [crop_hand(frame_bgr, hand, margin=margin, mirror=mirror, style=st) for st in VIEW_STYLES]
+    if flip:
+        views += [np.ascontiguousarray(v[:, ::-1]) for v in views]
+    return np.stack(views)
 
 
 def hand_scale(landmarks: np.ndarray) -> float:

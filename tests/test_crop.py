@@ -77,7 +77,9 @@ def test_light_background_paints_everything_off_the_hand() -> None:
     out = pp.crop_hand(frame, hand, margin=1.2, background="light")
     assert out[0, 0] == pp.LIGHT_BACKGROUND and out[0, -1] == pp.LIGHT_BACKGROUND
     # The (flat dark) hand is still there, brought to the default hand brightness.
-    assert (np.abs(out.astype(int) - 120) < 3).mean() > 0.1
+    hand_mean = pp.DEFAULT_MASK_STYLE.hand_mean
+    assert hand_mean is not None
+    assert (np.abs(out.astype(int) - hand_mean) < 3).mean() > 0.1
     auto = pp.crop_hand(frame, hand, margin=1.2)
     np.testing.assert_array_equal(auto, out)  # landmarks present -> light by default
     raw = pp.crop_hand(frame, hand, margin=1.2, style=pp.MaskStyle(hand_mean=None, forearm=0))
@@ -177,3 +179,16 @@ def test_real_hand_crop_has_the_wrist_at_the_bottom() -> None:
     # Light background around the hand, hand pixels darker than it.
     assert crop[0, 0] == pp.LIGHT_BACKGROUND
     assert crop[8:24, 8:20].mean() < pp.LIGHT_BACKGROUND - 20
+
+
+def test_crop_hand_views_for_test_time_averaging() -> None:
+    frame = np.random.default_rng(2).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    lm = fake_landmarks(320, 240, 200)
+    hand = HandObservation(box=SquareBox(*_box_of(lm)), score=1.0, landmarks=lm)
+    views = pp.crop_hand_views(frame, hand)
+    assert views.shape == (2 * len(pp.VIEW_STYLES), 28, 28) and views.dtype == np.uint8
+    np.testing.assert_array_equal(views[0], pp.crop_hand(frame, hand))
+    np.testing.assert_array_equal(views[len(pp.VIEW_STYLES)], views[0][:, ::-1])
+    assert not np.array_equal(views[0], views[1])  # thinner fingers in the second style
+    plain = pp.crop_hand_views(frame, hand_at(320, 240, 200), flip=False)
+    assert plain.shape == (1, 28, 28)
