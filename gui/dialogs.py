@@ -90,6 +90,7 @@ def per_class_table(metrics: Mapping[str, Any]) -> QTableWidget | None:
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
     table.setMinimumWidth(320)
+    table.setMinimumHeight(240)
     return table
 
 

@@ -89,6 +89,7 @@ QProgressBar::chunk {{ background: {ACCENT}; border-radius: 6px; }}
 QPlainTextEdit, QTextEdit, QTableWidget {{
     background: #101317; border: 1px solid {BORDER}; border-radius: 8px;
 }}
+QTableCornerButton::section {{ background: {CARD_BG}; border: none; }}
 QHeaderView::section {{ background: {CARD_BG}; border: none; padding: 4px; color: {TEXT_MUTED}; }}
 QGroupBox {{ border: 1px solid {BORDER}; border-radius: 10px; margin-top: 14px; padding-top: 8px; }}
 QGroupBox::title {{ subcontrol-origin: margin; left: 10px; color: {TEXT_MUTED}; }}

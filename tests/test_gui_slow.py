@@ -137,3 +137,24 @@ def test_soak_5000_frames_through_the_worker_without_memory_growth(qtbot: Any, t
     print(f"soak: {SOAK_FRAMES} frames, {shown['n']} shown, RSS growth {growth:.1f} MB")
     assert shown["n"] > 0
     assert growth < RSS_GROWTH_LIMIT_MB, f"RSS grew by {growth:.1f} MB over {SOAK_FRAMES} frames"
+
+
+def test_bundled_model_spells_the_demo_words(qtbot: Any, tmp_path: Path) -> None:
+    """The real thing: the demo source, the default locator and the bundled model spell HELLO."""
+    from recognizer.classifier import bundled_model_path
+
+    if not bundled_model_path().is_file():
+        pytest.skip("the bundled model recognizer/models/asl_cnn.onnx is not present")
+    store = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(AppSettings(), source_spec="demo", settings_store=store)
+    qtbot.addWidget(window)
+    window.show()
+    window.start()
+    try:
+        # HELLO takes ~7 s of demo time; allow for a slow, shared machine.
+        qtbot.waitUntil(lambda: len(window.spelled_text) >= 5, timeout=60_000)
+        assert window.spelled_text.startswith("HELLO"), window.spelled_text
+        assert window.classifier is not None and window.classifier.path == bundled_model_path()
+        assert "asl_cnn.onnx" in window.model_label.text() and "test accuracy" in window.model_label.text()
+    finally:
+        window.stop_worker()
