@@ -25,6 +25,7 @@ import numpy as np
 from recognizer import preprocess
 from recognizer.commit import LetterCommitter
 from recognizer.errors import RecognizerError
+from recognizer.preprocess import LETTERS
 from recognizer.types import FrameResult, HandObservation, Prediction
 
 if TYPE_CHECKING:
@@ -98,6 +99,11 @@ class PipelineConfig:
             (default: ``preprocess.HAND_CROP_MARGIN`` when present).
         crop_background: for ``preprocess.crop_hand``: ``"auto"`` (mask the
             background light grey when landmarks are known), ``"frame"`` or ``"light"``.
+        test_time_views: average the classifier over several crops of the hand
+            (``preprocess.crop_hand_views``: two mask widths, plus their mirror
+            images when the model was trained with horizontal flips). Needs
+            landmarks and the ``"auto"`` background; measured on the dev photos
+            +2.9 points top-1 for about 0.7 ms a frame.
         num_threads: onnxruntime threads per session (classifier and MediaPipe
             locator); None = onnxruntime's default. 1 by default: the models are
             small, and onnxruntime's spinning worker threads cost 2-4x in wall
@@ -114,6 +120,7 @@ class PipelineConfig:
     mirror_left: bool = True
     crop_margin: float = field(default_factory=lambda: float(getattr(preprocess, "HAND_CROP_MARGIN", 1.15)))
     crop_background: str = "auto"
+    test_time_views: bool = True
     num_threads: int | None = 1
 
     def __post_init__(self) -> None:
@@ -168,6 +175,35 @@ def crop_for_classifier(frame: np.ndarray, hand: HandObservation, config: Pipeli
         return preprocess.crop_to_input(frame, box, mirror=mirror)
     local = preprocess.SquareBox(box.cx - x0, box.cy - y0, box.side)
     return preprocess.crop_to_input(frame[y0:y1, x0:x1], local, mirror=mirror)
+
+
+def trained_with_flips(classifier: object) -> bool:
+    """Whether the classifier's training used horizontal-flip augmentation (from its metadata)."""
+    info = getattr(classifier, "info", None)
+    augment = getattr(info, "training_config", {}).get("augment", {}) if info is not None else {}
+    return bool(isinstance(augment, dict) and augment.get("horizontal_flip", False))
+
+
+def crop_views_for_classifier(
+    frame: np.ndarray, hand: HandObservation, config: PipelineConfig, classifier: object
+) -> np.ndarray:
+    """``(K, 28, 28)`` uint8 inputs for ``hand``; the first is :func:`crop_for_classifier`'s.
+
+    K > 1 only with ``config.test_time_views``, landmarks and the ``"auto"``
+    background: then the views of ``preprocess.crop_hand_views``.
+    """
+    crop_views = getattr(preprocess, "crop_hand_views", None)
+    if (
+        crop_views is None
+        or not config.test_time_views
+        or hand.landmarks is None
+        or config.crop_background != "auto"
+    ):
+        return crop_for_classifier(frame, hand, config)[None]
+    mirror = bool(config.mirror_left and hand.handedness == "left")
+    return crop_views(
+        frame, hand, margin=config.crop_margin, mirror=mirror, flip=trained_with_flips(classifier)
+    )
 
 
 class Pipeline:
@@ -275,9 +311,16 @@ class Pipeline:
         if hand is None:
             timings["crop"] = timings["classify"] = 0.0
             return None, None, None, timings
-        model_input = crop_for_classifier(frame_bgr, hand, config)
+        views = crop_views_for_classifier(frame_bgr, hand, config, classifier)
+        model_input = views[0]
         t2 = time.perf_counter()
-        prediction = classifier(model_input[None])[0]
+        predictions = classifier(views)
+        if len(predictions) == 1:
+            prediction = predictions[0]
+        else:
+            probs = np.mean([p.probabilities for p in predictions], axis=0)
+            best = int(np.argmax(probs))
+            prediction = Prediction(letter=LETTERS[best], confidence=float(probs[best]), probabilities=probs)
         t3 = time.perf_counter()
         timings["crop"] = (t2 - t1) * 1e3
         timings["classify"] = (t3 - t2) * 1e3

@@ -209,3 +209,67 @@ def test_hot_swap_from_another_thread_while_processing(tiny_model_path: Path) ->
     stop.set()
     thread.join(timeout=10)
     assert not thread.is_alive() and errors == []
+
+
+class _FlipInfo:
+    def __init__(self, flip: bool) -> None:
+        self.training_config = {"augment": {"horizontal_flip": flip}}
+
+
+class PerViewClassifier:
+    """Gives view k all its mass on letter k, so an average over K views is 1/K each."""
+
+    def __init__(self, flip: bool) -> None:
+        self.info = _FlipInfo(flip)
+        self.batch_sizes: list[int] = []
+
+    def __call__(self, images: np.ndarray) -> list[Prediction]:
+        self.batch_sizes.append(len(images))
+        out = []
+        for k in range(len(images)):
+            probs = np.zeros(NUM_CLASSES, np.float32)
+            probs[k] = 1.0
+            out.append(Prediction(LETTERS[k], 1.0, probs))
+        return out
+
+
+class LandmarkLocator:
+    def __init__(self, hand: HandObservation) -> None:
+        self.hand = hand
+
+    def locate(self, frame_bgr: np.ndarray) -> HandObservation:
+        return self.hand
+
+    def reset(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("flip", "views"), [(True, 4), (False, 2)])
+def test_test_time_views_average_over_mask_styles_and_flips_the_model_was_trained_with(
+    flip: bool, views: int
+) -> None:
+    from tests.test_crop import fake_landmarks
+
+    frame = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    lm = fake_landmarks(320, 240, 200)
+    x0, y0 = lm.min(axis=0)
+    x1, y1 = lm.max(axis=0)
+    hand = HandObservation(
+        box=pipeline_module.preprocess.SquareBox((x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0)),
+        score=1.0,
+        landmarks=lm,
+        handedness="right",
+    )
+    clf = PerViewClassifier(flip)
+    pipe = pipeline_module.Pipeline(clf, LandmarkLocator(hand), config=_config())
+    _, model_input, prediction, _ = pipe.analyze(frame)
+    assert clf.batch_sizes == [views]
+    np.testing.assert_allclose(prediction.probabilities[:views], 1.0 / views, rtol=1e-6)
+    assert prediction.confidence == pytest.approx(1.0 / views)
+    assert np.array_equal(model_input, pipeline_module.crop_for_classifier(frame, hand, _config()))
+
+    single = pipeline_module.Pipeline(
+        PerViewClassifier(flip), LandmarkLocator(hand), config=_config(test_time_views=False)
+    )
+    _, _, one, _ = single.analyze(frame)
+    assert one.letter == "A" and one.confidence == 1.0
