@@ -22,6 +22,8 @@ from training.data import HEADER, bundled_csv
 from training.reports import classification_metrics, confusion_matrix
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Keras's ONNX exporter trips numpy's np.object FutureWarning; nothing of ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore:In the future `np.object`:FutureWarning")
 keras = pytest.importorskip("keras")
 onnxruntime = pytest.importorskip("onnxruntime")
 
