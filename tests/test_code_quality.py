@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -38,5 +39,20 @@ def test_recognizer_import_is_light() -> None:
         "print(','.join(bad))"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_app_import_never_loads_tensorflow() -> None:
+    """The desktop app trains in a subprocess: none of its modules may import TensorFlow or Keras."""
+    code = (
+        "import sys, gui.app, gui.main_window, gui.retrain, gui.worker, gui.dialogs, gui.model_store;"
+        "bad=[m for m in ('tensorflow','keras','tf2onnx') if m in sys.modules];"
+        "print(','.join(bad))"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, env=env
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
