@@ -450,18 +450,37 @@ class _CompositeSource(_SourceBase):
         if seg.photo is None:
             self.truth = GroundTruth(None, None, None)
             return canvas
-        h, w = canvas.shape[:2]
-        base = min(w, h)
-        # Slow sway plus a little noise, so consecutive frames differ like a held hand.
-        phase = 2 * math.pi * k / max(1.0, self.fps)
-        dx = self.jitter_px * (0.7 * math.sin(phase * 0.9) + 0.3 * self._rng.uniform(-1, 1))
-        dy = self.jitter_px * (0.7 * math.cos(phase * 0.7) + 0.3 * self._rng.uniform(-1, 1))
-        side = max(8, round(seg.side * base * (1 + 0.01 * math.sin(phase * 0.5))))
-        x0 = round(seg.cx * w + dx - side / 2)
-        y0 = round(seg.cy * h + dy - side / 2)
-        box = _paste(canvas, _load_photo(seg.photo), x0, y0, side)
+        box = paste_held_photo(
+            canvas, _load_photo(seg.photo), k, (seg.cx, seg.cy, seg.side), self.fps, self.jitter_px, self._rng
+        )
         self.truth = GroundTruth(seg.letter, box, seg.photo)
         return canvas
+
+
+def paste_held_photo(
+    canvas: np.ndarray,
+    photo: np.ndarray,
+    k: int,
+    placement: tuple[float, float, float],
+    fps: float,
+    jitter_px: float,
+    rng: np.random.Generator,
+) -> SquareBox:
+    """Paste ``photo`` as frame ``k`` of a held hand: a slow sway plus a little noise.
+
+    ``placement`` is (centre x, centre y, side) as fractions of the canvas (side of
+    its shorter edge). Consecutive frames differ like a hand held still by a person.
+    """
+    cx, cy, side_fraction = placement
+    h, w = canvas.shape[:2]
+    base = min(w, h)
+    phase = 2 * math.pi * k / max(1.0, fps)
+    dx = jitter_px * (0.7 * math.sin(phase * 0.9) + 0.3 * rng.uniform(-1, 1))
+    dy = jitter_px * (0.7 * math.cos(phase * 0.7) + 0.3 * rng.uniform(-1, 1))
+    side = max(8, round(side_fraction * base * (1 + 0.01 * math.sin(phase * 0.5))))
+    x0 = round(cx * w + dx - side / 2)
+    y0 = round(cy * h + dy - side / 2)
+    return _paste(canvas, photo, x0, y0, side)
 
 
 class DemoSource(_CompositeSource):

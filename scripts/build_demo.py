@@ -9,7 +9,9 @@ which letter, which photos the demo plays) and the NOTICE with attribution.
 Which photos: with a model (``--model``, default the bundled model when it
 exists) every candidate is placed on the demo canvas exactly as
 :class:`recognizer.sources.DemoSource` shows it and run through the pipeline;
-the photos whose true letter gets the highest probability win. Without a
+the photos whose true letter gets the highest probability win (the best
+four per letter are then replayed as the demo holds them, 15 swaying frames,
+and scored on how steadily they are read). Without a
 model, the sharpest, best-exposed photo is taken. The result is deterministic.
 
     python scripts/build_demo.py [--dev DIR] [--model PATH] [--locator MODE]
@@ -33,7 +35,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from recognizer.preprocess import LETTERS  # noqa: E402
-from recognizer.sources import _gradient_background, _paste, demo_dir, read_image  # noqa: E402
+from recognizer.sources import _gradient_background, _paste, demo_dir, paste_held_photo, read_image  # noqa: E402
 
 log = logging.getLogger("build_demo")
 
@@ -42,6 +44,8 @@ UPSTREAM_REPO = "keptsecret/ASLAlphabets"
 UPSTREAM_COMMIT = "9702c7a7457b0af0d95a736b8950fa1a72334621"
 DEMO_WORDS = ["HELLO", "WELCOME"]  # every letter recognised well by the bundled model (R was read as X)
 MAX_BYTES = 3 * 1024 * 1024
+HELD_FRAMES = 15
+FINALISTS = 4  # per letter and source, rescored as the demo plays them
 
 
 def heuristic_score(image: np.ndarray) -> float:
@@ -60,21 +64,53 @@ def demo_frame(image: np.ndarray, width: int = 640, height: int = 480) -> np.nda
     return canvas
 
 
-def model_scorer(model: Path, locator: str | None):  # type: ignore[no-untyped-def]
-    """A function photo -> probability of its true letter, through the full pipeline."""
+def held_frames(image: np.ndarray, frames: int, width: int = 640, height: int = 480) -> list[np.ndarray]:
+    """The photo held for ``frames`` frames, swaying exactly as DemoSource plays it."""
+    background = _gradient_background(width, height, (92, 84, 78), (58, 52, 48))
+    rng = np.random.default_rng(0)
+    out = []
+    for k in range(frames):
+        canvas = background.copy()
+        paste_held_photo(canvas, image, k, (0.5, 0.5, 0.86), 15.0, 4.0, rng)
+        out.append(canvas)
+    return out
+
+
+def model_scorers(model: Path, locator: str | None):  # type: ignore[no-untyped-def]
+    """Two functions photo -> probability of its true letter, through the full pipeline.
+
+    ``quick`` looks at one still frame; ``held`` plays the photo as the demo does
+    (15 swaying frames, tracked from frame to frame) and returns the mean, minus
+    a penalty for every frame whose top letter is wrong: the demo commits a
+    letter only when it is read steadily.
+    """
     from recognizer.pipeline import Pipeline, PipelineConfig
 
     config = PipelineConfig() if locator is None else PipelineConfig(locator=locator)
     pipeline = Pipeline.from_config(config, model_path=model)
+    index = {letter: i for i, letter in enumerate(LETTERS)}
 
-    def score(image: np.ndarray, letter: str) -> float:
+    def quick(image: np.ndarray, letter: str) -> float:
         pipeline.reset()
         result = pipeline.process(demo_frame(image), 0.0)
         if result.prediction is None:
             return -1.0
-        return float(result.prediction.probabilities[LETTERS.index(letter)])
+        return float(result.prediction.probabilities[index[letter]])
 
-    return score
+    def held(image: np.ndarray, letter: str) -> float:
+        pipeline.reset()
+        probs, wrong = [], 0
+        for k, frame in enumerate(held_frames(image, HELD_FRAMES)):
+            result = pipeline.process(frame, k / 15.0)
+            if result.prediction is None:
+                probs.append(0.0)
+                wrong += 1
+                continue
+            probs.append(float(result.prediction.probabilities[index[letter]]))
+            wrong += result.prediction.letter != letter
+        return float(np.mean(probs)) - wrong / HELD_FRAMES
+
+    return quick, held
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,19 +135,25 @@ def main(argv: list[str] | None = None) -> int:
         from recognizer.classifier import bundled_model_path
 
         model = bundled_model_path() if bundled_model_path().is_file() else None
-    scorer = model_scorer(model, args.locator) if model is not None else None
-    log.info("choosing photos by %s", f"model {model}" if scorer else "sharpness/exposure")
+    scorers = model_scorers(model, args.locator) if model is not None else None
+    log.info("choosing photos by %s", f"model {model}" if scorers else "sharpness/exposure")
 
     chosen: dict[str, list[tuple[str, dict[str, str], float]]] = {}
     for letter in LETTERS:
         for source in ALLOWED_SOURCES:
             candidates = [r for r in rows if r["letter"] == letter and r["source"] == source]
-            best: tuple[float, dict[str, str]] | None = None
+            scored: list[tuple[float, dict[str, str]]] = []
             for row in sorted(candidates, key=lambda r: r["file"]):
                 image = read_image(args.dev / row["file"])
-                s = scorer(image, letter) if scorer else heuristic_score(image)
-                if best is None or s > best[0]:
-                    best = (s, row)
+                scored.append((scorers[0](image, letter) if scorers else heuristic_score(image), row))
+            scored.sort(key=lambda item: -item[0])  # stable: ties keep file order
+            if scorers:
+                finalists = [
+                    (scorers[1](read_image(args.dev / row["file"]), letter), row)
+                    for _, row in scored[:FINALISTS]
+                ]
+                scored = sorted(finalists, key=lambda item: -item[0])
+            best = scored[0] if scored else None
             if best is None:
                 print(f"build_demo: no {source} photo for {letter}", file=sys.stderr)
                 return 2
@@ -147,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
         "words": DEMO_WORDS,
         "photos": photos,
         "demo_photos": demo_photos,
-        "chosen_by": f"model {Path(model).name}" if scorer else "sharpness/exposure heuristic",
+        "chosen_by": f"model {Path(model).name}, held {HELD_FRAMES} frames"
+        if scorers
+        else "sharpness/exposure heuristic",
         "origin": origin,
     }
     (out / "demo.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
