@@ -100,6 +100,8 @@ class TrainingProcess(QObject):
 
     #: The trainer has started: the "start" event (device, epochs, rows, out).
     run_started = Signal(dict)
+    #: Before the first epoch: hand masks made for done of total training rows.
+    masking_progress = Signal(int, int)
     #: Progress inside an epoch: epoch (1-based), epochs, batch, batches.
     batch_progress = Signal(int, int, int, int)
     #: An epoch ended: the "epoch" event (loss, accuracy, val_loss, val_accuracy, ...).
@@ -213,6 +215,8 @@ class TrainingProcess(QObject):
         if kind == "start":
             self._append_log(f"training on {event.get('device', '?')}: {event.get('train_rows', '?')} rows")
             self.run_started.emit(event)
+        elif kind == "masking":
+            self.masking_progress.emit(int(event.get("done", 0)), int(event.get("total", 0)))
         elif kind == "batch":
             self.batch_progress.emit(
                 int(event.get("epoch", 0)),
@@ -358,6 +362,7 @@ class RetrainDialog(QDialog):
         self.new_metrics: dict[str, Any] = {}
         self.process = TrainingProcess(self)
         self.process.run_started.connect(self._on_started)
+        self.process.masking_progress.connect(self._on_masking)
         self.process.batch_progress.connect(self._on_batch)
         self.process.epoch_finished.connect(self._on_epoch)
         self.process.exporting.connect(
@@ -397,7 +402,9 @@ class RetrainDialog(QDialog):
         self.batch_spin.setValue(128)
         self.batch_spin.setMaximumWidth(140)
         form.addRow("Batch size:", self.batch_spin)
-        self.augment_check = QCheckBox("Augment training images (rotation, zoom, shift, flip, brightness)")
+        self.augment_check = QCheckBox(
+            "Augment training images (hand masks, rotation, zoom, shift, flip, brightness)"
+        )
         self.augment_check.setChecked(True)
         form.addRow("", self.augment_check)
         self.limit_spin = QSpinBox()
@@ -528,6 +535,14 @@ class RetrainDialog(QDialog):
             f"Training on {event.get('device', '?')}: {event.get('train_rows', '?')} training rows, "
             f"{event.get('val_rows', '?')} for validation."
         )
+
+    def _on_masking(self, done: int, total: int) -> None:
+        if total > 0:
+            self.progress_bar.setValue(round(1000 * min(max(done / total, 0.0), 1.0)))
+            self.status_label.setText(
+                f"Finding the hand in each training image: {done:,}/{total:,} "
+                "(once per data file; kept for later runs)"
+            )
 
     def _on_batch(self, epoch: int, epochs: int, batch: int, batches: int) -> None:
         if epochs > 0 and batches > 0:

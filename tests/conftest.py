@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Training caches landmark-masked images (training/handmask.py); tests build their own,
+# in a folder of this run, and never read or fill the user's cache.
+os.environ["ASL_FINGERSPELL_CACHE"] = tempfile.mkdtemp(prefix="asl-test-cache-")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REAL_HANDS_DEV = REPO_ROOT.parent / "shared" / "data" / "real_hands_dev"

@@ -28,7 +28,10 @@ def test_import_contracts_hold() -> None:
         pytest.fail("lint-imports is not installed: pip install -e '.[test]'")
     result = _run(exe)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "broken" not in result.stdout.lower().split("contracts:")[-1].split("\n")[0] or "0 broken" in result.stdout
+    assert (
+        "broken" not in result.stdout.lower().split("contracts:")[-1].split("\n")[0]
+        or "0 broken" in result.stdout
+    )
 
 
 def test_recognizer_import_is_light() -> None:
@@ -38,7 +41,9 @@ def test_recognizer_import_is_light() -> None:
         "bad=[m for m in ('tensorflow','keras','PySide6','onnx') if m in sys.modules];"
         "print(','.join(bad))"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
 

@@ -57,13 +57,16 @@ def test_retrain_dialog_runs_a_tiny_training_and_swaps_the_model(
         dialog.epochs_spin.setValue(1)
         dialog.limit_spin.setValue(400)
         dialog.batch_spin.setValue(64)
-        dialog.augment_check.setChecked(False)
+        dialog.augment_check.setChecked(True)  # with the hand-mask twins: ~5 s for 400 rows
         epochs: list[dict] = []
+        masking: list[tuple[int, int]] = []
         dialog.process.epoch_finished.connect(epochs.append)
+        dialog.process.masking_progress.connect(lambda done, total: masking.append((done, total)))
         with qtbot.waitSignal(dialog.run_ended, timeout=540_000) as ended:
             dialog.start_button.click()
         assert ended.args == ["done"], dialog.process.log_tail(40)
         assert len(epochs) == 1 and 0.0 <= epochs[0]["val_accuracy"] <= 1.0
+        assert masking and masking[-1] == (400, 400)
         new_model = dialog.new_model_path
         assert new_model is not None and new_model.is_file() and new_model.parent.parent == models
         assert (new_model.parent / "metrics.json").is_file()

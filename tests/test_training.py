@@ -303,6 +303,9 @@ def test_short_training_run_writes_every_artifact(
     assert not [p.name for p in out.iterdir() if ".partial" in p.name]
 
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    masking = [e for e in events if e["event"] == "masking"]  # the hand-mask twins come first
+    assert masking and masking[-1] == {"event": "masking", "done": 480, "total": 480}
+    events = [e for e in events if e["event"] != "masking"]
     kinds = [e["event"] for e in events]
     assert kinds[0] == "start" and kinds[-2:] == ["exporting", "done"]
     assert [e["epoch"] for e in events if e["event"] == "epoch"] == [1, 2]
@@ -339,6 +342,19 @@ def test_short_training_run_writes_every_artifact(
     onnx_acc = float((onnx_predict(out / "model.onnx", normalize(images)).argmax(axis=1) == indices).mean())
     assert onnx_acc == pytest.approx(metrics["test_accuracy"], abs=1e-9)
     assert metrics["onnx_parity"]["max_abs_diff"] <= 1e-4
+
+
+def test_cancel_while_preparing_hand_masks_writes_nothing(
+    small_csvs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from training.train import train
+
+    train_csv, test_csv = small_csvs
+    out = tmp_path / "run"
+    config = TrainConfig(out_dir=str(out), train_csv=str(train_csv), test_csv=str(test_csv), epochs=1)
+    result = train(config, should_stop=lambda: True)
+    assert result.cancelled and result.model_path is None and result.history == ()
+    assert not out.exists()
 
 
 @pytest.mark.slow

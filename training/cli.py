@@ -17,6 +17,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
@@ -130,6 +131,7 @@ class _Emitter:
         self.json_mode = json_mode
         self.stream = stream if stream is not None else sys.stdout
         self._lock = threading.Lock()
+        self._last_masking_log = float("-inf")
 
     def event(self, data: dict[str, Any]) -> None:
         if self.json_mode:
@@ -148,6 +150,11 @@ class _Emitter:
                 data["epochs"],
                 data["out"],
             )
+        elif kind == "masking":
+            done, total = int(data["done"]), int(data["total"])
+            if done == total or time.monotonic() - self._last_masking_log >= 10:
+                self._last_masking_log = time.monotonic()
+                log.info("finding the hand in each training image: %d/%d", done, total)
         elif kind == "exporting":
             log.info("scoring the test set and exporting")
 
@@ -268,8 +275,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_FAILURE
         if result.cancelled:
             emitter.event({"event": "cancelled", "checkpoint": str(result.checkpoint)})
-            if not json_mode:
+            if not json_mode and (result.checkpoint / "state.json").is_file():
                 log.info("cancelled; continue with: asl-train --resume --out %s", result.out_dir)
+            elif not json_mode:
+                log.info("cancelled before the first epoch; nothing to resume")
             return EXIT_CANCELLED
         emitter.event(
             {

@@ -28,7 +28,9 @@ class AugmentConfig:
 
     The defaults are the reference recipe (rotation ±10°, zoom 0.1, shifts 0.1,
     horizontal flip for left-handed signers, no vertical flip) plus mild
-    brightness/contrast jitter, which helps on webcam exposure.
+    brightness/contrast jitter, which helps on webcam exposure, plus half of the
+    images shown as the app's masked hand crops (``hand_mask``), which is what
+    makes the model read real photos.
     """
 
     enabled: bool = True
@@ -38,12 +40,18 @@ class AugmentConfig:
     horizontal_flip: bool = True
     brightness: float = 0.1
     contrast: float = 0.1
+    #: Probability that a training image is shown as its landmark-masked twin: the hand
+    #: found by the app's own landmark model, background painted light grey, brightness
+    #: evened out, exactly as the app crops camera frames (see ``training/handmask.py``).
+    hand_mask: float = 0.5
 
     def __post_init__(self) -> None:
         for name in ("rotation_degrees", "zoom", "shift", "brightness", "contrast"):
             value = getattr(self, name)
             if not 0.0 <= value < (180.0 if name == "rotation_degrees" else 1.0):
                 raise ConfigError(f"augment.{name} = {value} is out of range")
+        if not 0.0 <= self.hand_mask <= 1.0:
+            raise ConfigError(f"augment.hand_mask = {self.hand_mask} is out of range (0 to 1)")
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from training.augment import make_augmenter
 from training.config import ConfigError, TrainConfig
 from training.data import Dataset, bundled_csv, load_dataset, stratified_split, stratified_subset
 from training.export import atomic_target, export_onnx, save_keras
+from training.handmask import MaskingCancelledError, cached_mask_images
 from training.model import make_model
 
 log = logging.getLogger(__name__)
@@ -196,12 +197,37 @@ def _one_hot(indices: np.ndarray) -> np.ndarray:
 
 
 def make_dataset(
-    images: np.ndarray, indices: np.ndarray, config: TrainConfig, training: bool
+    images: np.ndarray,
+    indices: np.ndarray,
+    config: TrainConfig,
+    training: bool,
+    masked: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tf.data.Dataset:
-    """The tf.data pipeline: normalise, (shuffle, batch, augment when ``training``), prefetch."""
-    ds = tf.data.Dataset.from_tensor_slices((normalize(images), _one_hot(indices)))
-    if training:
+    """The tf.data pipeline: normalise, (shuffle, batch, augment when ``training``), prefetch.
+
+    ``masked`` = ``(twins, found)`` from :mod:`training.handmask`: when training, each
+    image with ``found`` is replaced by its twin with probability ``config.augment.hand_mask``,
+    drawn afresh every epoch.
+    """
+    p_mask = config.augment.hand_mask if config.augment.enabled else 0.0
+    if training and masked is not None and p_mask > 0:
+        twins, found = masked
+        ds = tf.data.Dataset.from_tensor_slices(
+            (normalize(images), normalize(twins), found.astype(bool), _one_hot(indices))
+        )
         ds = ds.shuffle(len(images), seed=config.seed, reshuffle_each_iteration=True)
+
+        def pick(
+            x: tf.Tensor, twin: tf.Tensor, has_twin: tf.Tensor, y: tf.Tensor
+        ) -> tuple[tf.Tensor, tf.Tensor]:
+            use = tf.logical_and(has_twin, tf.random.uniform(()) < p_mask)
+            return tf.where(use, twin, x), y
+
+        ds = ds.map(pick, num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        ds = tf.data.Dataset.from_tensor_slices((normalize(images), _one_hot(indices)))
+        if training:
+            ds = ds.shuffle(len(images), seed=config.seed, reshuffle_each_iteration=True)
     ds = ds.batch(config.batch_size)
     augmenter = make_augmenter(config.augment, config.seed) if training else None
     if augmenter is not None:
@@ -211,6 +237,22 @@ def make_dataset(
 
         ds = ds.map(augment_batch, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _hand_masks(
+    images: np.ndarray, on_event: EventCallback | None, should_stop: Callable[[], bool] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Landmark-masked twins of the training images (cached), reporting ``masking`` events."""
+
+    log.info("preparing hand masks for %d rows", len(images))
+
+    def progress(done: int, total: int) -> None:
+        if on_event is not None:
+            on_event({"event": "masking", "done": done, "total": total})
+
+    twins, found = cached_mask_images(images, progress=progress, should_stop=should_stop)
+    log.info("hand masks: a hand was found in %d of %d rows", int(found.sum()), len(images))
+    return twins, found
 
 
 def _learning_rate(
@@ -422,6 +464,22 @@ def train(
     previous_policy = keras.mixed_precision.global_policy().name
     keras.utils.set_random_seed(config.seed + state.epochs_completed)
 
+    twins = None
+    if config.augment.enabled and config.augment.hand_mask > 0:
+        try:  # before anything is written: cancelling here leaves --out as it was
+            all_twins, all_found = _hand_masks(images, on_event, should_stop)  # cached per CSV
+            twins = (all_twins[train_rows], all_found[train_rows])
+        except MaskingCancelledError:
+            log.info("cancelled while preparing hand masks; nothing was written")
+            return TrainResult(
+                out_dir=out,
+                cancelled=True,
+                device=device,
+                history=tuple(EpochStats.from_row(r, config.epochs) for r in state.history),
+                best_epoch=state.best_epoch,
+                checkpoint=checkpoint_dir,
+            )
+
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     if not resume:
         with atomic_target(out / "config.json") as tmp:
@@ -438,7 +496,7 @@ def train(
             }
         )
 
-    train_ds = make_dataset(images[train_rows], indices[train_rows], config, training=True)
+    train_ds = make_dataset(images[train_rows], indices[train_rows], config, training=True, masked=twins)
     val_ds = make_dataset(images[val_rows], indices[val_rows], config, training=False)
     steps_per_epoch = math.ceil(len(train_rows) / config.batch_size)
     try:

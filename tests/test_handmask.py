@@ -1,0 +1,132 @@
+"""Landmark-masked twins of Sign-MNIST images (training/handmask.py) and their use in training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recognizer import preprocess
+from training import handmask
+from training.config import AugmentConfig, ConfigError, TrainConfig
+from training.data import bundled_csv, load_csv
+
+
+@pytest.fixture(scope="module")
+def sign_mnist_sample() -> tuple[np.ndarray, np.ndarray]:
+    """24 real Sign-MNIST test images, one per letter."""
+    images, indices = load_csv(bundled_csv("test"))
+    rows = [int(np.flatnonzero(indices == k)[0]) for k in range(preprocess.NUM_CLASSES)]
+    return images[rows], indices[rows]
+
+
+def test_hand_mask_probability_is_validated() -> None:
+    assert AugmentConfig().hand_mask == 0.5
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ConfigError, match="hand_mask"):
+            AugmentConfig(hand_mask=bad)
+
+
+def test_landmark_model_finds_the_hand_in_most_sign_mnist_images(
+    sign_mnist_sample: tuple[np.ndarray, np.ndarray],
+) -> None:
+    images, _ = sign_mnist_sample
+    masked, found = handmask.mask_images(images, workers=2)
+    assert masked.shape == images.shape and masked.dtype == np.uint8
+    assert found.sum() >= 18, f"a hand in only {found.sum()} of 24 images"  # ~97% over the whole set
+    np.testing.assert_array_equal(masked[~found], images[~found])  # no hand: the original is kept
+    twins = masked[found]
+    # crop_hand's look: the corners are the flat light background, the hand is evened out
+    corners = twins[:, [0, 0, -1], [0, -1, 0]]
+    assert (np.abs(corners.astype(int) - preprocess.LIGHT_BACKGROUND) <= 2).mean() > 0.8
+    assert not np.array_equal(twins, images[found])
+
+
+def test_blank_images_have_no_hand() -> None:
+    images = np.full((4, 28, 28), 200, np.uint8)
+    masked, found = handmask.mask_images(images, workers=1)
+    assert not found.any()
+    np.testing.assert_array_equal(masked, images)
+
+
+def test_masks_are_cached_and_read_back(
+    sign_mnist_sample: tuple[np.ndarray, np.ndarray], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    images = sign_mnist_sample[0][:6]
+    calls: list[tuple[int, int]] = []
+    first = handmask.cached_mask_images(
+        images, directory=tmp_path, progress=lambda d, t: calls.append((d, t))
+    )
+    assert calls[-1] == (6, 6)
+    assert len(list((tmp_path / "hand_masks").glob("*.npz"))) == 1
+
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the cache was not used")
+
+    monkeypatch.setattr(handmask, "mask_images", must_not_run)
+    second = handmask.cached_mask_images(images, directory=tmp_path)
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+    # other images -> another key -> computed again
+    with pytest.raises(AssertionError, match="cache was not used"):
+        handmask.cached_mask_images(images[:5], directory=tmp_path)
+
+
+def test_stop_request_cancels_and_caches_nothing(
+    sign_mnist_sample: tuple[np.ndarray, np.ndarray], tmp_path: Path
+) -> None:
+    with pytest.raises(handmask.MaskingCancelledError):
+        handmask.cached_mask_images(sign_mnist_sample[0], directory=tmp_path, should_stop=lambda: True)
+    assert not list(tmp_path.rglob("*.npz"))
+
+
+def test_default_cache_folder_follows_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ASL_FINGERSPELL_CACHE", str(tmp_path / "c"))
+    assert handmask.cache_dir() == tmp_path / "c"
+    monkeypatch.delenv("ASL_FINGERSPELL_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert handmask.cache_dir() == tmp_path / "xdg" / "asl-fingerspell"
+
+
+def _only_masking(p: float) -> TrainConfig:
+    off = {"rotation_degrees": 0.0, "zoom": 0.0, "shift": 0.0, "brightness": 0.0, "contrast": 0.0}
+    return TrainConfig(
+        out_dir="x", batch_size=8, augment=AugmentConfig(horizontal_flip=False, hand_mask=p, **off)
+    )
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0])
+def test_training_batches_show_the_twin_with_the_configured_probability(p: float) -> None:
+    pytest.importorskip("tensorflow")
+    from training.train import make_dataset
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 100, (16, 28, 28), dtype=np.uint8)
+    twins = rng.integers(150, 256, (16, 28, 28), dtype=np.uint8)
+    found = np.arange(16) % 2 == 0  # only even rows have a twin
+    indices = np.arange(16) % preprocess.NUM_CLASSES
+    ds = make_dataset(images, indices, _only_masking(p), training=True, masked=(twins, found))
+    batches = [(x.numpy(), y.numpy()) for x, y in ds]  # one pass: every pass reshuffles
+    seen = np.concatenate([x for x, _ in batches])[..., 0]
+    labels = np.concatenate([y for _, y in batches]).argmax(axis=1)
+    expected_images = np.where(found[:, None, None] if p == 1.0 else False, twins, images)
+    # shuffled: match each batch row back to its source row by label
+    for row, label in zip(seen, labels, strict=True):
+        source = int(np.flatnonzero(indices == label)[0])
+        np.testing.assert_allclose(row, preprocess.normalize(expected_images[source : source + 1])[0, ..., 0])
+
+
+def test_half_of_the_images_with_a_twin_are_shown_masked() -> None:
+    pytest.importorskip("tensorflow")
+    from training.train import make_dataset
+
+    n = 2000
+    images = np.zeros((n, 28, 28), np.uint8)
+    twins = np.full((n, 28, 28), 255, np.uint8)
+    found = np.ones(n, bool)
+    ds = make_dataset(images, np.zeros(n, np.int64), _only_masking(0.5), training=True, masked=(twins, found))
+    shown_masked = np.concatenate([x.numpy()[:, 0, 0, 0] for x, _ in ds]) > 0.5
+    assert 0.44 < shown_masked.mean() < 0.56
