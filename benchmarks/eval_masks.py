@@ -208,6 +208,7 @@ def score(samples: list[Sample], fn: CropFn, session: ort.InferenceSession, mirr
     for k, letter in enumerate(pp.LETTERS):
         total = sum(1 for s in samples if s.letter == letter)
         per_letter[letter] = float(((truth == k) & (top3[:, 0] == k)).sum()) / max(1, total)
+    score.last_probs, score.last_truth = probs, truth  # type: ignore[attr-defined]  # for --thresholds
     return t1, t3, float(np.median(times)), per_letter, dict(zip(idx, crops, strict=True))
 
 
@@ -261,6 +262,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-mirror", action="store_true", help="do not flip hands seen as left hands")
     parser.add_argument("--per-letter", action="store_true")
     parser.add_argument("--grid", type=Path, help="write a picture of masks and crops (first variant) here")
+    parser.add_argument(
+        "--thresholds",
+        help="comma-separated confidence thresholds: for the first variant, how many photos show a "
+        "letter, how many of those are right, how many right answers are kept",
+    )
     parser.add_argument("--grid-method", default=pp.DEFAULT_MASK_STYLE.method, choices=pp.MASK_METHODS)
     args = parser.parse_args(argv)
     ort.set_default_logger_severity(3)
@@ -283,6 +289,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {t1:.1%} | {t3:.1%} | {ms:.2f} |", flush=True)
         if args.per_letter:
             print("|   | " + " ".join(f"{k}:{v:.0%}" for k, v in per_letter.items()) + " | | |")
+        if args.thresholds and name == names[0]:
+            probs, truth = score.last_probs, score.last_truth  # type: ignore[attr-defined]
+            conf, right = probs.max(axis=1), probs.argmax(axis=1) == truth
+            print("\n| threshold | letter shown | of those, right | right answers kept |\n|---|---|---|---|")
+            for t in (float(v) for v in args.thresholds.split(",")):
+                shown = conf >= t
+                print(
+                    f"| {t:g} | {shown.mean():.1%} | {right[shown].mean():.1%} | "
+                    f"{(right & shown).sum() / max(1, right.sum()):.1%} |"
+                )
+            print()
     return 0
 
 

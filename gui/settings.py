@@ -17,7 +17,7 @@ FALLBACK_LOCATOR = "mediapipe"
 class AppSettings:
     """Everything the settings bar and the menus let a user change."""
 
-    confidence_threshold: float = 0.6
+    confidence_threshold: float = 0.4
     hold_seconds: float = 0.6
     locator: str = FALLBACK_LOCATOR
     mirror: bool = True

@@ -171,7 +171,7 @@ class TopKBars(QWidget):
         super().__init__(parent)
         self._rows = rows
         self._items: list[tuple[str, float]] = []
-        self._threshold = 0.6
+        self._threshold = 0.4
         self.setMinimumHeight(rows * self.ROW_HEIGHT + 4)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 

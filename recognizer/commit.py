@@ -72,7 +72,7 @@ class LetterCommitter:
     def __init__(
         self,
         hold_seconds: float = 0.6,
-        threshold: float = 0.6,
+        threshold: float = 0.4,
         space_after_seconds: float | None = 1.5,
         smoothing_seconds: float = 0.3,
     ) -> None:

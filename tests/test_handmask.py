@@ -22,7 +22,7 @@ def sign_mnist_sample() -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_hand_mask_probability_is_validated() -> None:
-    assert AugmentConfig().hand_mask == 0.5
+    assert AugmentConfig().hand_mask == 0.25
     for bad in (-0.1, 1.5):
         with pytest.raises(ConfigError, match="hand_mask"):
             AugmentConfig(hand_mask=bad)

@@ -419,3 +419,9 @@ def test_bundled_model_scores_its_reported_accuracy_on_the_whole_test_csv() -> N
     info = parse_metadata(read_onnx_metadata(BUNDLED_MODEL), source=str(BUNDLED_MODEL))
     assert info.test_accuracy == pytest.approx(accuracy, abs=1e-9)
     assert info.train_csv_sha256 == metrics["train_csv_sha256"] == load_dataset(bundled_csv("train")).sha256
+
+
+def test_bundled_model_was_trained_with_the_default_recipe() -> None:
+    """`asl-train` with no options reproduces the shipped model's recipe (issue 5)."""
+    stored = TrainConfig.load(REPO_ROOT / "recognizer" / "models" / "asl_cnn_config.json")
+    assert stored.replace(out_dir="") == TrainConfig()

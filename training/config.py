@@ -43,7 +43,7 @@ class AugmentConfig:
     #: Probability that a training image is shown as its landmark-masked twin: the hand
     #: found by the app's own landmark model, background painted light grey, brightness
     #: evened out, exactly as the app crops camera frames (see ``training/handmask.py``).
-    hand_mask: float = 0.5
+    hand_mask: float = 0.25
 
     def __post_init__(self) -> None:
         for name in ("rotation_degrees", "zoom", "shift", "brightness", "contrast"):
@@ -62,13 +62,13 @@ class TrainConfig:
     train_csv: str | None = None
     test_csv: str | None = None
     arch: str = "reference"
-    epochs: int = 20
+    epochs: int = 25
     batch_size: int = 128
     learning_rate: float = 1e-3
     #: "cosine": decay per step from ``learning_rate`` to ``min_learning_rate`` over all epochs.
     lr_schedule: str = "cosine"
     min_learning_rate: float = 1e-5
-    label_smoothing: float = 0.0
+    label_smoothing: float = 0.1
     val_fraction: float = 0.1
     seed: int = 42
     #: Validation metric that picks the best epoch (the test CSV never does).
