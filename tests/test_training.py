@@ -345,9 +345,11 @@ def test_short_training_run_writes_every_artifact(
 
 
 def test_cancel_while_preparing_hand_masks_writes_nothing(
-    small_csvs: tuple[Path, Path], tmp_path: Path
+    small_csvs: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from training.train import train
+
+    monkeypatch.setenv("ASL_FINGERSPELL_CACHE", str(tmp_path / "cache"))  # empty: the masks must be made
 
     train_csv, test_csv = small_csvs
     out = tmp_path / "run"
