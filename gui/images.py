@@ -10,6 +10,8 @@ import cv2
 import numpy as np
 from PySide6.QtGui import QImage
 
+from recognizer.preprocess import to_rgb
+
 
 def bgr_to_qimage(frame_bgr: np.ndarray, *, mirror: bool = False) -> QImage:
     """A BGR (or grayscale) uint8 frame as an RGB888 QImage that owns its pixels.
@@ -17,12 +19,7 @@ def bgr_to_qimage(frame_bgr: np.ndarray, *, mirror: bool = False) -> QImage:
     ``mirror`` flips the picture left-right (the selfie view people expect
     from a webcam); the flip and the colour conversion are one copy.
     """
-    if frame_bgr.ndim == 2:
-        rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_GRAY2RGB)
-    elif frame_bgr.shape[2] == 4:
-        rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGRA2RGB)
-    else:
-        rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
+    rgb = to_rgb(frame_bgr)
     if mirror:
         rgb = cv2.flip(rgb, 1)
     rgb = np.ascontiguousarray(rgb)

@@ -112,9 +112,7 @@ def parse_metadata(meta: Mapping[str, str], source: str = "model") -> ModelInfo:
     """
     missing = [key for key in REQUIRED_KEYS if key not in meta]
     if missing:
-        raise ModelFormatError(
-            f"{source}: not an ASL letter model (metadata lacks {', '.join(missing)})"
-        )
+        raise ModelFormatError(f"{source}: not an ASL letter model (metadata lacks {', '.join(missing)})")
     if meta[KEY_FORMAT] != FORMAT_VERSION:
         raise ModelFormatError(
             f"{source}: metadata format {meta[KEY_FORMAT]!r} is not supported (expected {FORMAT_VERSION!r})"

@@ -98,6 +98,15 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
+def to_rgb(image: np.ndarray) -> np.ndarray:
+    """BGR, BGRA or 2-D grayscale uint8 image -> (H, W, 3) uint8 RGB (a new array)."""
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
 def resize_to_input(gray: np.ndarray) -> np.ndarray:
     """Area-resize a 2-D grayscale crop to ``INPUT_SIZE`` x ``INPUT_SIZE`` uint8."""
     h, w = gray.shape[:2]

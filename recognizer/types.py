@@ -45,4 +45,6 @@ class FrameResult:
     prediction: Prediction | None  # None when there was no hand
     text: str  # the spelled text so far
     committed: str | None = None  # letter (or " ") committed on this frame, if any
-    timings_ms: dict[str, float] = field(default_factory=dict)  # per stage: decode, locate, crop, classify, total
+    timings_ms: dict[str, float] = field(
+        default_factory=dict
+    )  # per stage: decode, locate, crop, classify, total

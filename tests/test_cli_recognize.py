@@ -135,7 +135,8 @@ def test_synthetic_stream_runs(engine: list[str], capsys: pytest.CaptureFixture[
     assert end["frames"] == 18
 
 
-def test_console_script_missing_file_exit_code(tmp_path: Path) -> None:
+def _run_asl_recognize(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed ``asl-recognize`` console script (or the same entry point via ``python -c``)."""
     exe = shutil.which("asl-recognize")
     cmd = (
         [exe]
@@ -146,9 +147,11 @@ def test_console_script_missing_file_exit_code(tmp_path: Path) -> None:
             "import sys; from recognizer.cli import recognize_main as m; sys.exit(m())",
         ]
     )
-    result = subprocess.run(
-        [*cmd, str(tmp_path / "missing.png")], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT
-    )
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
+
+
+def test_console_script_missing_file_exit_code(tmp_path: Path) -> None:
+    result = _run_asl_recognize(str(tmp_path / "missing.png"))
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "missing.png" in result.stderr
 
@@ -244,18 +247,6 @@ def test_eval_report_arithmetic() -> None:
 
 def test_console_script_no_camera_is_exactly_one_stderr_line(tmp_path: Path) -> None:
     """OpenCV's own camera warnings must not leak: the user sees one line."""
-    exe = shutil.which("asl-recognize")
-    cmd = (
-        [exe]
-        if exe
-        else [
-            sys.executable,
-            "-c",
-            "import sys; from recognizer.cli import recognize_main as m; sys.exit(m())",
-        ]
-    )
-    result = subprocess.run(
-        [*cmd, "7", "--model", str(tmp_path / "not_needed.onnx")], capture_output=True, text=True, timeout=120
-    )
+    result = _run_asl_recognize("7", "--model", str(tmp_path / "not_needed.onnx"))
     assert result.returncode == 2
     assert result.stderr.splitlines() == ["asl-recognize: error: camera 7 could not be opened"]

@@ -210,12 +210,17 @@ def make_dataset(
     drawn afresh every epoch.
     """
     p_mask = config.augment.hand_mask if config.augment.enabled else 0.0
-    if training and masked is not None and p_mask > 0:
+    use_twins = training and masked is not None and p_mask > 0
+    if use_twins and masked is not None:
         twins, found = masked
         ds = tf.data.Dataset.from_tensor_slices(
             (normalize(images), normalize(twins), found.astype(bool), _one_hot(indices))
         )
+    else:
+        ds = tf.data.Dataset.from_tensor_slices((normalize(images), _one_hot(indices)))
+    if training:
         ds = ds.shuffle(len(images), seed=config.seed, reshuffle_each_iteration=True)
+    if use_twins:
 
         def pick(
             x: tf.Tensor, twin: tf.Tensor, has_twin: tf.Tensor, y: tf.Tensor
@@ -224,10 +229,6 @@ def make_dataset(
             return tf.where(use, twin, x), y
 
         ds = ds.map(pick, num_parallel_calls=tf.data.AUTOTUNE)
-    else:
-        ds = tf.data.Dataset.from_tensor_slices((normalize(images), _one_hot(indices)))
-        if training:
-            ds = ds.shuffle(len(images), seed=config.seed, reshuffle_each_iteration=True)
     ds = ds.batch(config.batch_size)
     augmenter = make_augmenter(config.augment, config.seed) if training else None
     if augmenter is not None:
@@ -250,9 +251,7 @@ def _hand_masks(
         if on_event is not None:
             on_event({"event": "masking", "done": done, "total": total})
 
-    twins, found = cached_mask_images(images, progress=progress, should_stop=should_stop)
-    log.info("hand masks: a hand was found in %d of %d rows", int(found.sum()), len(images))
-    return twins, found
+    return cached_mask_images(images, progress=progress, should_stop=should_stop)  # logs how many were found
 
 
 def _learning_rate(
@@ -405,6 +404,18 @@ def _load_best_weights(path: Path) -> list[np.ndarray] | None:
         return [data[f"arr_{i}"] for i in range(len(data.files))]
 
 
+def _cancelled_result(out: Path, device: str, config: TrainConfig, state: _State) -> TrainResult:
+    """What :func:`train` returns when stopped: the epochs so far, no model."""
+    return TrainResult(
+        out_dir=out,
+        cancelled=True,
+        device=device,
+        history=tuple(EpochStats.from_row(r, config.epochs) for r in state.history),
+        best_epoch=state.best_epoch,
+        checkpoint=out / CHECKPOINT_DIR,
+    )
+
+
 def _test_metrics_summary(metrics: Mapping[str, Any]) -> dict[str, Any]:
     keys = (
         "test_accuracy",
@@ -471,14 +482,7 @@ def train(
             twins = (all_twins[train_rows], all_found[train_rows])
         except MaskingCancelledError:
             log.info("cancelled while preparing hand masks; nothing was written")
-            return TrainResult(
-                out_dir=out,
-                cancelled=True,
-                device=device,
-                history=tuple(EpochStats.from_row(r, config.epochs) for r in state.history),
-                best_epoch=state.best_epoch,
-                checkpoint=checkpoint_dir,
-            )
+            return _cancelled_result(out, device, config, state)
 
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     if not resume:
@@ -529,14 +533,7 @@ def train(
             except _CancelRequestedError:
                 save_checkpoint(model, checkpoint_dir, state, started)
                 log.info("cancelled; checkpoint saved in %s", checkpoint_dir)
-                return TrainResult(
-                    out_dir=out,
-                    cancelled=True,
-                    device=device,
-                    history=tuple(EpochStats.from_row(r, config.epochs) for r in state.history),
-                    best_epoch=state.best_epoch,
-                    checkpoint=checkpoint_dir,
-                )
+                return _cancelled_result(out, device, config, state)
         if callback.best_weights is not None:
             model.set_weights(callback.best_weights)  # restore the best validation epoch
             log.info("restored the weights of epoch %s (best %s)", state.best_epoch, config.monitor)

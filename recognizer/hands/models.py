@@ -22,6 +22,7 @@ from recognizer.hands.geometry import (
     ssd_anchors,
     weighted_nms,
 )
+from recognizer.preprocess import to_rgb
 
 LOG = logging.getLogger(__name__)
 
@@ -56,12 +57,7 @@ def make_session(path: Path, num_threads: int | None = None) -> ort.InferenceSes
 
 def _to_rgb_float(image_bgr: np.ndarray) -> np.ndarray:
     """BGR/gray uint8 (H, W[, C]) -> (1, H, W, 3) float32 RGB in [0, 1]."""
-    if image_bgr.ndim == 2:
-        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_GRAY2RGB)
-    elif image_bgr.shape[2] == 4:
-        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGRA2RGB)
-    else:
-        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+    rgb = to_rgb(image_bgr)
     return (rgb.astype(np.float32) * np.float32(1.0 / 255.0))[None]
 
 
