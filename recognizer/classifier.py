@@ -76,6 +76,11 @@ class Classifier:
         meta = self._session.get_modelmeta().custom_metadata_map
         self.info: ModelInfo = parse_metadata(meta, source=str(self.path))
         self._input_name, self._fixed_batch = self._check_graph()
+        self._output_names = [self._session.get_outputs()[0].name]
+        self.embedding_size: int | None = None
+        #: Why this model gives no embedding ("" when it does): personal profiles need one.
+        self.embedding_unavailable = ""
+        self._check_embedding()
         self.providers: list[str] = list(self._session.get_providers())
         self._output_is_probability: bool | None = None
         # A dry run catches models whose declared shapes lie.
@@ -122,7 +127,7 @@ class Classifier:
         outputs = self._session.get_outputs()
         if len(inputs) != 1 or len(outputs) < 1:
             raise ModelFormatError(
-                f"{self.path}: expected one input and one output, found {len(inputs)} and {len(outputs)}"
+                f"{self.path}: expected one input and at least one output, found {len(inputs)} and {len(outputs)}"
             )
         inp = inputs[0]
         shape = list(inp.shape)
@@ -140,19 +145,44 @@ class Classifier:
         fixed_batch = fixed[0] == 1
         return inp.name, fixed_batch
 
-    def probabilities(self, images: np.ndarray) -> np.ndarray:
-        """Class probabilities, shape ``(N, NUM_CLASSES)`` float32, for ``(N, 28, 28)`` uint8 crops."""
+    def _check_embedding(self) -> None:
+        declared = self.info.embedding_output
+        outputs = {o.name: o for o in self._session.get_outputs()}
+        if not declared:
+            self.embedding_unavailable = (
+                f"{self.name} has no embedding output (exported before personal profiles existed); "
+                "retrain it with asl-train to personalise it"
+            )
+            return
+        if declared not in outputs:
+            raise ModelFormatError(f"{self.path}: metadata names embedding output {declared!r}, which is absent")
+        shape = list(outputs[declared].shape)
+        if len(shape) != 2 or not isinstance(shape[1], int) or shape[1] < 1:
+            raise ModelFormatError(f"{self.path}: embedding output {declared!r} has shape {shape}, expected [N, D]")
+        self.embedding_size = int(shape[1])
+        self._output_names.append(declared)
+
+    @property
+    def has_embedding(self) -> bool:
+        """Whether :meth:`run` returns embeddings (personal profiles need them)."""
+        return self.embedding_size is not None
+
+    def run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Probabilities ``(N, NUM_CLASSES)`` and embeddings ``(N, D)`` (None without an
+        embedding output) for ``(N, 28, 28)`` uint8 crops, from one inference."""
         batch = normalize(images)
         if len(batch) == 0:
-            return np.zeros((0, NUM_CLASSES), dtype=np.float32)
+            empty = np.zeros((0, self.embedding_size), np.float32) if self.has_embedding else None
+            return np.zeros((0, NUM_CLASSES), dtype=np.float32), empty
         if self._fixed_batch:
-            parts = [
-                self._session.run(None, {self._input_name: batch[i : i + 1]})[0] for i in range(len(batch))
+            runs = [
+                self._session.run(self._output_names, {self._input_name: batch[i : i + 1]})
+                for i in range(len(batch))
             ]
-            out = np.concatenate(parts, axis=0)
+            outs = [np.concatenate([r[j] for r in runs], axis=0) for j in range(len(self._output_names))]
         else:
-            out = self._session.run(None, {self._input_name: batch})[0]
-        out = np.asarray(out, dtype=np.float32).reshape(len(batch), -1)
+            outs = self._session.run(self._output_names, {self._input_name: batch})
+        out = np.asarray(outs[0], dtype=np.float32).reshape(len(batch), -1)
         if out.shape[1] != NUM_CLASSES:
             raise ModelFormatError(
                 f"{self.path}: model returned {out.shape[1]} classes, expected {NUM_CLASSES}"
@@ -162,15 +192,36 @@ class Classifier:
             self._output_is_probability = bool((out >= -1e-6).all() and np.allclose(sums, 1.0, atol=1e-3))
             if not self._output_is_probability:
                 log.info("%s outputs logits; applying softmax", self.name)
-        return out if self._output_is_probability else _softmax(out)
+        probs = out if self._output_is_probability else _softmax(out)
+        embeddings = None
+        if self.has_embedding:
+            embeddings = np.asarray(outs[1], dtype=np.float32).reshape(len(batch), -1)
+        return probs, embeddings
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """Class probabilities, shape ``(N, NUM_CLASSES)`` float32, for ``(N, 28, 28)`` uint8 crops."""
+        return self.run(images)[0]
+
+    def embeddings(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """Embeddings ``(N, D)`` float32 (batched); :class:`ModelFormatError` when the model has none."""
+        if not self.has_embedding:
+            raise ModelFormatError(self.embedding_unavailable)
+        images = np.asarray(images)
+        parts = [self.run(images[i : i + batch_size])[1] for i in range(0, len(images), batch_size)]
+        return np.concatenate(parts, axis=0) if parts else np.zeros((0, self.embedding_size or 0), np.float32)
 
     def __call__(self, images: np.ndarray) -> list[Prediction]:
         """Classify a batch of ``(N, 28, 28)`` uint8 crops (a single 2-D crop is a batch of one)."""
-        probs = self.probabilities(images)
+        probs, embeddings = self.run(images)
         best = probs.argmax(axis=1)
         return [
-            Prediction(letter=LETTERS[int(k)], confidence=float(p[k]), probabilities=p)
-            for k, p in zip(best, probs, strict=True)
+            Prediction(
+                letter=LETTERS[int(k)],
+                confidence=float(p[k]),
+                probabilities=p,
+                embedding=None if embeddings is None else embeddings[i],
+            )
+            for i, (k, p) in enumerate(zip(best, probs, strict=True))
         ]
 
     def predict_one(self, image28: np.ndarray) -> Prediction:

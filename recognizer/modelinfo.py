@@ -28,6 +28,11 @@ KEY_TRAIN_SHA256 = "asl.train_csv_sha256"
 KEY_CREATED = "asl.created"
 KEY_PACKAGE_VERSION = "asl.package_version"
 KEY_CONFIG = "asl.training_config"
+#: Optional: the name of a second graph output holding the penultimate layer (one
+#: vector per image), which personal profiles compare (recognizer.profile).
+KEY_EMBEDDING = "asl.embedding_output"
+#: The output name the exporter gives that second output.
+EMBEDDING_OUTPUT = "embedding"
 
 REQUIRED_KEYS = (
     KEY_FORMAT,
@@ -55,6 +60,7 @@ class ModelInfo:
     created: str = ""
     package_version: str = ""
     training_config: dict[str, Any] = field(default_factory=dict)
+    embedding_output: str = ""  # "" when the model declares no embedding output
 
     @property
     def test_accuracy(self) -> float | None:
@@ -69,6 +75,7 @@ def build_metadata(
     created: str,
     package_version: str,
     training_config: Mapping[str, Any] | None = None,
+    embedding_output: str | None = None,
 ) -> dict[str, str]:
     """The string->string metadata map to store in an exported ONNX model."""
     meta = {
@@ -84,6 +91,8 @@ def build_metadata(
     }
     if training_config is not None:
         meta[KEY_CONFIG] = json.dumps(dict(training_config), sort_keys=True, default=str)
+    if embedding_output:
+        meta[KEY_EMBEDDING] = embedding_output
     return meta
 
 
@@ -147,4 +156,5 @@ def parse_metadata(meta: Mapping[str, str], source: str = "model") -> ModelInfo:
         created=meta[KEY_CREATED],
         package_version=meta[KEY_PACKAGE_VERSION],
         training_config=config,
+        embedding_output=str(meta.get(KEY_EMBEDDING, "")),
     )

@@ -16,6 +16,9 @@ class Prediction:
     letter: str
     confidence: float
     probabilities: np.ndarray  # shape (NUM_CLASSES,), sums to 1
+    #: The model's penultimate layer for this image (None when the model has no embedding
+    #: output); personal profiles compare it with the user's samples.
+    embedding: np.ndarray | None = None
 
     def top_k(self, k: int = 3) -> list[tuple[str, float]]:
         """The ``k`` most likely letters with their probabilities, best first."""
@@ -41,7 +44,7 @@ class FrameResult:
     frame_index: int
     timestamp: float  # seconds, monotonic clock of the source or caller
     hand: HandObservation | None  # None: no hand in view (never a letter)
-    model_input: np.ndarray | None  # the 28x28 uint8 image the classifier saw
+    model_input: np.ndarray | None  # the 28x28 uint8 image the classifier saw (the first view)
     prediction: Prediction | None  # None when there was no hand
     text: str  # the spelled text so far
     committed: str | None = None  # letter (or " ") committed on this frame, if any

@@ -15,11 +15,12 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
 
-from recognizer.modelinfo import parse_metadata
+from recognizer.modelinfo import EMBEDDING_OUTPUT, KEY_EMBEDDING, parse_metadata
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,46 @@ def read_onnx_metadata(path: Path) -> dict[str, str]:
     return {prop.key: prop.value for prop in model.metadata_props}
 
 
+def add_embedding_output(proto: Any, name: str = EMBEDDING_OUTPUT) -> int:
+    """Expose the penultimate layer of a classifier graph as a second output ``name``.
+
+    The graph must end ``... -> MatMul -> Add -> Softmax -> output`` (a Dense layer
+    with softmax, as Keras and our tests export it, possibly with Identity nodes
+    between); the MatMul's data input, the layer before the classifier head, becomes
+    the embedding. Modifies ``proto`` (an ``onnx.ModelProto``) in place and returns
+    the embedding width. Raises :class:`ExportError` when the graph has another shape.
+    """
+    import onnx
+
+    graph = proto.graph
+    if any(out.name == name for out in graph.output):
+        raise ExportError(f"the model already has an output named {name!r}")
+    producers = {out: node for node in graph.node for out in node.output}
+    tensor = graph.output[0].name
+    expected = ["Softmax", "Add", "MatMul"]
+    node = producers.get(tensor)
+    while node is not None and node.op_type == "Identity":
+        node = producers.get(node.input[0])
+    for op in expected:
+        if node is None or node.op_type != op:
+            found = "nothing" if node is None else node.op_type
+            raise ExportError(f"cannot find the classifier head: expected {op}, found {found}")
+        if op == "MatMul":
+            break
+        node = producers.get(node.input[0])
+    assert node is not None
+    embedding = node.input[0]
+    weight = {init.name: init for init in graph.initializer}.get(node.input[1])
+    if weight is None or len(weight.dims) != 2:
+        raise ExportError("the classifier head's weights are not a constant matrix")
+    width = int(weight.dims[0])
+    graph.node.append(onnx.helper.make_node("Identity", [embedding], [name], name=f"{name}_output"))
+    graph.output.append(
+        onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, [graph.output[0].type.tensor_type.shape.dim[0].dim_param or "N", width])
+    )
+    return width
+
+
 def compare(reference: np.ndarray, candidate: np.ndarray) -> ParityReport:
     """Max abs difference and argmax agreement of two probability arrays."""
     if reference.shape != candidate.shape:
@@ -126,6 +167,8 @@ def export_onnx(
     with atomic_target(path) as tmp:
         model.export(str(tmp), format="onnx", verbose=False)
         proto = onnx.load(str(tmp))
+        if metadata.get(KEY_EMBEDDING):
+            add_embedding_output(proto, metadata[KEY_EMBEDDING])
         del proto.metadata_props[:]
         onnx.helper.set_model_props(proto, dict(metadata))
         proto.doc_string = "ASL fingerspelling letter classifier (Sign-MNIST CNN); see metadata asl.*"
@@ -141,6 +184,8 @@ def export_onnx(
                 f"onnxruntime disagrees with Keras on {report.images} images: max abs diff "
                 f"{report.max_abs_diff:.2e} (limit {MAX_ABS_DIFF:.0e}), argmax identical: {report.argmax_agree}"
             )
+        if metadata.get(KEY_EMBEDDING):
+            _check_embedding_parity(model, tmp, metadata[KEY_EMBEDDING], check_images[:MIN_PARITY_IMAGES])
     log.info(
         "exported %s; onnxruntime matches Keras on %d images (max abs diff %.1e)",
         path,
@@ -148,3 +193,17 @@ def export_onnx(
         report.max_abs_diff,
     )
     return report
+
+
+def _check_embedding_parity(model: keras.Model, path: Path, name: str, images: np.ndarray) -> None:
+    """The ONNX embedding output must equal the input of the Keras model's last layer."""
+    session: Any = onnx_session(path)
+    got = session.run([name], {session.get_inputs()[0].name: np.ascontiguousarray(images, np.float32)})[0]
+    penultimate = keras.Model(model.inputs, model.layers[-1].input)
+    want = np.asarray(penultimate(images, training=False))
+    if got.shape != want.shape:
+        raise ExportError(f"ONNX embedding shape {got.shape} differs from Keras {want.shape}")
+    scale = max(1.0, float(np.abs(want).max()))
+    diff = float(np.max(np.abs(got - want))) / scale
+    if diff > MAX_ABS_DIFF:
+        raise ExportError(f"onnxruntime's embedding differs from Keras's (max relative diff {diff:.2e})")

@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 import recognizer
-from recognizer.modelinfo import build_metadata
+from recognizer.modelinfo import EMBEDDING_OUTPUT, build_metadata
 from recognizer.preprocess import NUM_CLASSES, normalize
 from training import reports
 from training.augment import make_augmenter
@@ -575,6 +575,7 @@ def train(
         created=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
         package_version=recognizer.__version__,
         training_config=config.to_dict(),
+        embedding_output=EMBEDDING_OUTPUT,
     )
     # Verify on the whole test set: identical argmax there means the metrics above are
     # exactly what plain onnxruntime scores.
