@@ -155,10 +155,14 @@ class Classifier:
             )
             return
         if declared not in outputs:
-            raise ModelFormatError(f"{self.path}: metadata names embedding output {declared!r}, which is absent")
+            raise ModelFormatError(
+                f"{self.path}: metadata names embedding output {declared!r}, which is absent"
+            )
         shape = list(outputs[declared].shape)
         if len(shape) != 2 or not isinstance(shape[1], int) or shape[1] < 1:
-            raise ModelFormatError(f"{self.path}: embedding output {declared!r} has shape {shape}, expected [N, D]")
+            raise ModelFormatError(
+                f"{self.path}: embedding output {declared!r} has shape {shape}, expected [N, D]"
+            )
         self.embedding_size = int(shape[1])
         self._output_names.append(declared)
 

@@ -30,6 +30,7 @@ from recognizer.types import FrameResult, HandObservation, Prediction
 
 if TYPE_CHECKING:
     from recognizer.classifier import Classifier
+    from recognizer.profile import PersonalModel
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +210,26 @@ def crop_views_for_classifier(
     )
 
 
+def combine_views(predictions: list[Prediction], personal: PersonalModel | None = None) -> Prediction:
+    """One prediction from the classifier's predictions for the views of one hand.
+
+    Probabilities and embeddings are averaged over the views; a personal model, when
+    given and the embeddings exist, is then blended in (``PersonalModel.blend``).
+    """
+    if len(predictions) == 1 and personal is None:
+        return predictions[0]
+    probs = np.mean([p.probabilities for p in predictions], axis=0)
+    embedding = None
+    if all(p.embedding is not None for p in predictions):
+        embedding = np.mean([p.embedding for p in predictions], axis=0)
+        if personal is not None:
+            probs = personal.blend(probs, embedding)
+    best = int(np.argmax(probs))
+    return Prediction(
+        letter=LETTERS[best], confidence=float(probs[best]), probabilities=probs, embedding=embedding
+    )
+
+
 class Pipeline:
     """Frames in, letters out. See the module docstring for threading.
 
@@ -230,17 +251,23 @@ class Pipeline:
         self._classifier = classifier
         self._locator = locator
         self.committer = committer or self._config.make_committer()
+        self._personal: PersonalModel | None = None
         self._frame_index = -1
         self._swap_lock = threading.Lock()
 
     @classmethod
     def from_config(
-        cls, config: PipelineConfig | None = None, model_path: str | Path | None = None
+        cls,
+        config: PipelineConfig | None = None,
+        model_path: str | Path | None = None,
+        profile: str | Path | None = None,
     ) -> Pipeline:
-        """Build the locator, classifier (bundled model unless ``model_path``) and committer.
+        """Build the locator, classifier (bundled model unless ``model_path``), committer,
+        and with ``profile`` (a profile folder) the personal model blended into every frame.
 
         Raises:
             ModelFormatError: the model is missing or invalid.
+            ProfileError: the profile is not usable (or the model has no embedding output).
             RecognizerError: the locator mode is unknown or its models are missing.
         """
         from recognizer.classifier import Classifier, bundled_model_path
@@ -249,7 +276,14 @@ class Pipeline:
         threads = config.num_threads or 0
         path = model_path if model_path is not None else bundled_model_path()
         classifier = Classifier(path, intra_op_num_threads=threads)
-        return cls(classifier, locator_for_config(config), config=config)
+        personal = None
+        if profile is not None:
+            from recognizer.profile import load_personal_model
+
+            personal, _ = load_personal_model(profile, classifier)
+        pipeline = cls(classifier, locator_for_config(config), config=config)
+        pipeline.set_personal(personal)
+        return pipeline
 
     # -- hot swaps (any thread) -------------------------------------------------------
 
@@ -265,11 +299,28 @@ class Pipeline:
     def locator(self) -> HandLocator:
         return self._locator
 
-    def set_classifier(self, classifier: Classifier | LetterClassifier) -> None:
-        """Use another classifier from the next frame on (the text is kept)."""
+    @property
+    def personal(self) -> PersonalModel | None:
+        """The personal model blended into every frame (None: the CNN alone)."""
+        return self._personal
+
+    def set_classifier(
+        self, classifier: Classifier | LetterClassifier, personal: PersonalModel | None = None
+    ) -> None:
+        """Use another classifier from the next frame on (the text is kept).
+
+        A personal model belongs to one classifier's embedding space, so the old one is
+        dropped; pass ``personal`` built for the new classifier to keep personalising.
+        """
         with self._swap_lock:
             self._classifier = classifier
+            self._personal = personal
         log.info("classifier swapped: %r", classifier)
+
+    def set_personal(self, personal: PersonalModel | None) -> None:
+        """Blend this personal model (built for the current classifier) from the next frame on."""
+        with self._swap_lock:
+            self._personal = personal
 
     def set_locator(self, locator: HandLocator) -> None:
         """Use another locator from the next frame on."""
@@ -305,7 +356,9 @@ class Pipeline:
         Returns ``(hand, model_input, prediction, timings_ms)``; hand and the
         rest are None when no hand is found.
         """
-        classifier, locator, config = self._classifier, self._locator, self._config
+        with self._swap_lock:
+            classifier, locator, config = self._classifier, self._locator, self._config
+            personal = self._personal
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         hand = locator.locate(frame_bgr)
@@ -318,12 +371,7 @@ class Pipeline:
         model_input = views[0]
         t2 = time.perf_counter()
         predictions = classifier(views)
-        if len(predictions) == 1:
-            prediction = predictions[0]
-        else:
-            probs = np.mean([p.probabilities for p in predictions], axis=0)
-            best = int(np.argmax(probs))
-            prediction = Prediction(letter=LETTERS[best], confidence=float(probs[best]), probabilities=probs)
+        prediction = combine_views(predictions, personal)
         t3 = time.perf_counter()
         timings["crop"] = (t2 - t1) * 1e3
         timings["classify"] = (t3 - t2) * 1e3

@@ -48,8 +48,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"probabilities changed (max diff {np.abs(before - after).max():.2e}); not written")
             return 1
         Classifier(tmp)  # the loader accepts it
-    print(f"{args.model}: embedding output {EMBEDDING_OUTPUT!r} ({width} wide) added; "
-          f"probabilities identical on {len(images)} test images")
+    print(
+        f"{args.model}: embedding output {EMBEDDING_OUTPUT!r} ({width} wide) added; "
+        f"probabilities identical on {len(images)} test images"
+    )
     return 0
 
 

@@ -130,7 +130,11 @@ def add_embedding_output(proto: Any, name: str = EMBEDDING_OUTPUT) -> int:
     width = int(weight.dims[0])
     graph.node.append(onnx.helper.make_node("Identity", [embedding], [name], name=f"{name}_output"))
     graph.output.append(
-        onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, [graph.output[0].type.tensor_type.shape.dim[0].dim_param or "N", width])
+        onnx.helper.make_tensor_value_info(
+            name,
+            onnx.TensorProto.FLOAT,
+            [graph.output[0].type.tensor_type.shape.dim[0].dim_param or "N", width],
+        )
     )
     return width
 
