@@ -25,6 +25,7 @@ import numpy as np
 from recognizer import preprocess
 from recognizer.commit import LetterCommitter
 from recognizer.errors import RecognizerError
+from recognizer.hands.features import landmark_features
 from recognizer.preprocess import LETTERS
 from recognizer.types import FrameResult, HandObservation, Prediction
 
@@ -210,11 +211,16 @@ def crop_views_for_classifier(
     )
 
 
-def combine_views(predictions: list[Prediction], personal: PersonalModel | None = None) -> Prediction:
+def combine_views(
+    predictions: list[Prediction],
+    personal: PersonalModel | None = None,
+    landmarks: np.ndarray | None = None,
+) -> Prediction:
     """One prediction from the classifier's predictions for the views of one hand.
 
     Probabilities and embeddings are averaged over the views; a personal model, when
-    given and the embeddings exist, is then blended in (``PersonalModel.blend``).
+    given and the embeddings exist, is then blended in (``PersonalModel.blend``, with
+    the hand's ``landmarks`` features when it uses them).
     """
     if len(predictions) == 1 and personal is None:
         return predictions[0]
@@ -223,7 +229,7 @@ def combine_views(predictions: list[Prediction], personal: PersonalModel | None 
     if all(p.embedding is not None for p in predictions):
         embedding = np.mean([p.embedding for p in predictions], axis=0)
         if personal is not None:
-            probs = personal.blend(probs, embedding)
+            probs = personal.blend(probs, embedding, landmarks)
     best = int(np.argmax(probs))
     return Prediction(
         letter=LETTERS[best], confidence=float(probs[best]), probabilities=probs, embedding=embedding
@@ -371,7 +377,11 @@ class Pipeline:
         model_input = views[0]
         t2 = time.perf_counter()
         predictions = classifier(views)
-        prediction = combine_views(predictions, personal)
+        marks = None
+        if personal is not None and personal.uses_landmarks and hand.landmarks is not None:
+            mirror = bool(config.mirror_left and hand.handedness == "left")
+            marks = landmark_features(hand.landmarks, mirror)
+        prediction = combine_views(predictions, personal, marks)
         t3 = time.perf_counter()
         timings["crop"] = (t2 - t1) * 1e3
         timings["classify"] = (t3 - t2) * 1e3
