@@ -6,9 +6,13 @@ JPEG-encoded beforehand so that ``decode`` measures what a MJPG webcam costs.
 Each setting runs ``--rounds`` times; the table gives the median over rounds of
 each stage's p50 and p95, with the spread (min-max over rounds).
 
-Settings: ``1 thread`` pins the process to one core (``sched_setaffinity``),
+Settings: ``single`` (1 thread) pins the process to one core (``sched_setaffinity``),
 ``cv2.setNumThreads(1)``, onnxruntime ``intra_op_num_threads=1`` for the
-classifier and the locator; ``default`` leaves every library at its defaults.
+classifier and the locator; ``profile`` is ``single`` with a personal profile of
+24 letters x 30 samples blended into every frame (``recognizer.profile``; the
+samples' values do not change the cost, so they are random); ``default`` leaves
+every library at its defaults. ``single`` and ``profile`` alternate round by round
+so that both see the same machine load.
 
     python benchmarks/bench_pipeline.py [--model PATH] [--locator mediapipe] [--frames 300] [--rounds 3]
 """
@@ -78,6 +82,23 @@ def _build(model: Path, locator_mode: str, single: bool) -> tuple[Pipeline, Clas
     return Pipeline(clf, locator, config=PipelineConfig(locator=locator_mode)), clf
 
 
+def _with_profile(pipeline: Pipeline, per_letter: int = 30) -> None:
+    """Blend a personal model of 24 letters x ``per_letter`` samples into ``pipeline``."""
+    from recognizer.hands.features import FEATURE_SIZE
+    from recognizer.preprocess import NUM_CLASSES
+    from recognizer.profile import PersonalModel
+
+    clf = pipeline.classifier
+    width = getattr(clf, "embedding_size", None)
+    if width is None:
+        raise SystemExit("bench_pipeline: the profile setting needs a model with an embedding output")
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(NUM_CLASSES), per_letter)
+    embeddings = rng.random((len(labels), width), dtype=np.float32)
+    landmarks = rng.normal(size=(len(labels), FEATURE_SIZE)).astype(np.float32)
+    pipeline.set_personal(PersonalModel(embeddings, labels, landmarks))
+
+
 def _run_round(pipeline: Pipeline, frames: list[bytes]) -> dict[str, Any]:
     pipeline.reset()
     per_stage: dict[str, list[float]] = {s: [] for s in STAGES}
@@ -143,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--locator", default=None, help=f"locator mode (default: {default_locator_mode()})")
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--settings", default="single,default", help="comma list of single,default")
+    parser.add_argument(
+        "--settings", default="single,profile,default", help="comma list of single,profile,default"
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the numbers here")
     args = parser.parse_args(argv)
 
@@ -163,15 +186,32 @@ def main(argv: list[str] | None = None) -> int:
         "frames": args.frames,
         "settings": {},
     }
-    for setting in [s.strip() for s in args.settings.split(",") if s.strip()]:
-        single = setting == "single"
+    settings = [s.strip() for s in args.settings.split(",") if s.strip()]
+    interleaved: dict[str, list[dict[str, Any]]] = {}
+    if "single" in settings and "profile" in settings:
+        _set_threads(True, all_cpus)
+        plain, _ = _build(model, locator_mode, True)
+        personal, _ = _build(model, locator_mode, True)
+        _with_profile(personal)
+        for p in (plain, personal):
+            _run_round(p, frames[: min(30, len(frames))])  # warm-up
+        interleaved = {"single": [], "profile": []}
+        for _ in range(args.rounds):
+            interleaved["single"].append(_run_round(plain, frames))
+            interleaved["profile"].append(_run_round(personal, frames))
+    for setting in settings:
+        single = setting in ("single", "profile")
         _set_threads(single, all_cpus)
         pipeline, clf = _build(model, locator_mode, single)
+        if setting == "profile":
+            _with_profile(pipeline)
         _run_round(pipeline, frames[: min(30, len(frames))])  # warm-up
-        rounds = [_run_round(pipeline, frames) for _ in range(args.rounds)]
+        rounds = interleaved.get(setting) or [_run_round(pipeline, frames) for _ in range(args.rounds)]
         alone = _classifier_alone(clf)
         detector_calls = getattr(pipeline.locator, "detector_calls", None)
-        label = "1 thread, 1 core" if single else "default threads"
+        label = {"single": "1 thread, 1 core", "profile": "1 thread, 1 core, profile 24 x 30"}.get(
+            setting, "default threads"
+        )
         print(f"\n== {label} (providers {clf.providers}) ==")
         print(f"{'stage':<9} {'p50 ms (spread)':>22} {'p95 ms (spread)':>22}")
         for stage in STAGES:

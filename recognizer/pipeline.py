@@ -226,8 +226,9 @@ def combine_views(
         return predictions[0]
     probs = np.mean([p.probabilities for p in predictions], axis=0)
     embedding = None
-    if all(p.embedding is not None for p in predictions):
-        embedding = np.mean([p.embedding for p in predictions], axis=0)
+    parts = [p.embedding for p in predictions if p.embedding is not None]
+    if len(parts) == len(predictions):
+        embedding = np.mean(parts, axis=0)
         if personal is not None:
             probs = personal.blend(probs, embedding, landmarks)
     best = int(np.argmax(probs))

@@ -33,8 +33,12 @@ def build_tiny_onnx(
     num_classes: int = 24,
     input_shape: tuple[object, ...] = ("N", 28, 28, 1),
     seed: int = 0,
+    embedding: bool = False,
 ) -> Path:
     """Write a tiny ONNX letter model (Flatten -> MatMul -> Add -> Softmax) to ``path``.
+
+    With ``embedding`` the flattened image is also an output named ``embedding``,
+    declared in the metadata (as ``asl-train`` exports the penultimate layer).
 
     ``metadata`` defaults to valid :func:`recognizer.modelinfo.build_metadata`
     output; pass a broken map, another class count or input shape to build
@@ -53,6 +57,7 @@ def build_tiny_onnx(
             train_csv_sha256="0" * 64,
             created="2026-01-01T00:00:00Z",
             package_version="test",
+            embedding_output="embedding" if embedding else None,
         )
     features = int(np.prod([d for d in input_shape[1:] if isinstance(d, int)]))
     rng = np.random.default_rng(seed)
@@ -70,6 +75,9 @@ def build_tiny_onnx(
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", num_classes])],
         initializer=[numpy_helper.from_array(weights, "W"), numpy_helper.from_array(bias, "b")],
     )
+    if embedding:
+        graph.node.append(helper.make_node("Identity", ["flat"], ["embedding"]))
+        graph.output.append(helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["N", features]))
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
     helper.set_model_props(model, dict(metadata))

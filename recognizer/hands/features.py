@@ -41,10 +41,10 @@ def normalized_landmarks(landmarks: np.ndarray, mirror: bool = False) -> np.ndar
     length = float(np.hypot(*palm))
     if length < 1e-6:
         return np.zeros((NUM_LANDMARKS, 2))
-    # Rotate so that the palm vector becomes (0, -1): image y grows downwards.
+    # Turn by -angle, the palm's angle from straight up (0, -1); image y grows downwards.
     angle = np.arctan2(palm[0], -palm[1])
     c, s = np.cos(angle), np.sin(angle)
-    rot = np.array([[c, -s], [s, c]])
+    rot = np.array([[c, s], [-s, c]])
     return (pts @ rot.T) / length
 
 
