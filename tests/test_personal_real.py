@@ -23,7 +23,9 @@ TOLERANCE = 0.005
 
 
 def _benchmark():
-    spec = importlib.util.spec_from_file_location("eval_personal", REPO_ROOT / "benchmarks" / "eval_personal.py")
+    spec = importlib.util.spec_from_file_location(
+        "eval_personal", REPO_ROOT / "benchmarks" / "eval_personal.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
@@ -34,7 +36,10 @@ def _benchmark():
 def test_personal_profiles_on_the_dev_photos(real_hands_dev: Path) -> None:
     bench = _benchmark()
     feats = bench.extract(real_hands_dev, progress=False)
-    rows = {r.name.split(" ")[0] if "shot" in r.name else "all kstrain": r for r in bench.run_rows(feats, bench.AdaptConfig())}
+    rows = {
+        r.name.split(" ")[0] if "shot" in r.name else "all kstrain": r
+        for r in bench.run_rows(feats, bench.AdaptConfig())
+    }
     for key, (without, with_profile) in PUBLISHED.items():
         row = rows[key]
         assert row.top1_without == pytest.approx(without, abs=TOLERANCE), key

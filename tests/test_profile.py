@@ -163,7 +163,9 @@ def test_model_without_embedding_is_refused_with_reason(profile: Profile, tmp_pa
     with pytest.raises(ProfileError, match="no embedding output"):
         load_personal_model(profile.path, plain)
     with pytest.raises(ProfileError, match="no embedding output"):
-        Pipeline.from_config(PipelineConfig(locator="box"), model_path=tmp_path / "plain.onnx", profile=profile.path)
+        Pipeline.from_config(
+            PipelineConfig(locator="box"), model_path=tmp_path / "plain.onnx", profile=profile.path
+        )
 
 
 def test_embedding_output_is_read_in_the_same_run(tmp_path: Path) -> None:
@@ -171,7 +173,9 @@ def test_embedding_output_is_read_in_the_same_run(tmp_path: Path) -> None:
     images = np.random.default_rng(0).integers(0, 255, size=(3, 28, 28), dtype=np.uint8)
     probs, emb = clf.run(images)
     assert probs.shape == (3, NUM_CLASSES) and emb is not None and emb.shape == (3, 28 * 28)
-    assert np.allclose(emb, images.reshape(3, -1) / 255.0, atol=1e-6)  # the tiny model's embedding is the image
+    assert np.allclose(
+        emb, images.reshape(3, -1) / 255.0, atol=1e-6
+    )  # the tiny model's embedding is the image
     predictions = clf(images)
     assert np.array_equal(predictions[1].embedding, emb[1])
 
@@ -282,7 +286,9 @@ def test_leave_one_out_equals_refitting_without_each_sample(method: str, with_cn
             mass = p[covered].sum()
             p[covered] = (1 - config.weight) * p[covered] + config.weight * mass * opinion
             predicted.append(int(np.argmax(p)))
-    right = {LETTERS[c]: int(sum(1 for t, p in zip(labels, predicted) if t == c and p == t)) for c in set(labels)}
+    right = {
+        LETTERS[c]: int(sum(1 for t, p in zip(labels, predicted, strict=True) if t == c and p == t)) for c in set(labels)
+    }
     assert {k: v[0] for k, v in fast.per_letter.items()} == right
     assert fast.accuracy < 1.0 or all(v[0] == v[1] for v in fast.per_letter.values())
 

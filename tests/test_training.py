@@ -200,6 +200,41 @@ def test_onnx_export_matches_keras_and_carries_valid_metadata(
     assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
 
 
+def test_export_adds_the_embedding_output_equal_to_the_penultimate_layer(
+    tiny_model: keras.Model, tmp_path: Path
+) -> None:
+    from recognizer.classifier import Classifier
+    from recognizer.modelinfo import EMBEDDING_OUTPUT
+
+    x = normalize(_images(300))
+    path = tmp_path / "model.onnx"
+    meta = {**_metadata(), "asl.embedding_output": EMBEDDING_OUTPUT}
+    export_onnx(tiny_model, path, meta, x, tiny_model.predict(x, verbose=0))
+    probs, emb = Classifier(path).run(_images(8))
+    penultimate = keras.Model(tiny_model.inputs, tiny_model.layers[-1].input)
+    want = np.asarray(penultimate(normalize(_images(8)), training=False))
+    assert emb is not None and emb.shape == (8, 512)
+    np.testing.assert_allclose(emb, want, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(probs, tiny_model.predict(normalize(_images(8)), verbose=0), atol=1e-4)
+
+
+def test_embedding_surgery_refuses_a_graph_without_a_dense_head(tmp_path: Path) -> None:
+    import onnx
+    from onnx import TensorProto, helper
+
+    from training.export import ExportError, add_embedding_output
+
+    graph = helper.make_graph(
+        [helper.make_node("Softmax", ["x"], ["y"], axis=-1)],
+        "no_head",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 24])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 24])],
+    )
+    with pytest.raises(ExportError, match="classifier head"):
+        add_embedding_output(helper.make_model(graph))
+    assert onnx.__version__
+
+
 def test_failed_parity_is_an_error_and_leaves_no_model(tiny_model: keras.Model, tmp_path: Path) -> None:
     x = normalize(_images(256))
     wrong = np.roll(tiny_model.predict(x, verbose=0), 1, axis=1)
@@ -342,6 +377,11 @@ def test_short_training_run_writes_every_artifact(
     onnx_acc = float((onnx_predict(out / "model.onnx", normalize(images)).argmax(axis=1) == indices).mean())
     assert onnx_acc == pytest.approx(metrics["test_accuracy"], abs=1e-9)
     assert metrics["onnx_parity"]["max_abs_diff"] <= 1e-4
+    # every exported model can be personalised: its penultimate layer is a declared output
+    from recognizer.classifier import Classifier
+
+    clf = Classifier(out / "model.onnx")
+    assert clf.has_embedding and clf.embedding_size == 512 and info.embedding_output == "embedding"
 
 
 def test_cancel_while_preparing_hand_masks_writes_nothing(

@@ -99,8 +99,8 @@ def add_embedding_output(proto: Any, name: str = EMBEDDING_OUTPUT) -> int:
     """Expose the penultimate layer of a classifier graph as a second output ``name``.
 
     The graph must end ``... -> MatMul -> Add -> Softmax -> output`` (a Dense layer
-    with softmax, as Keras and our tests export it, possibly with Identity nodes
-    between); the MatMul's data input, the layer before the classifier head, becomes
+    with softmax, as Keras and our tests export it; the Add may be missing and
+    Identity nodes may stand between); the MatMul's data input, the layer before the classifier head, becomes
     the embedding. Modifies ``proto`` (an ``onnx.ModelProto``) in place and returns
     the embedding width. Raises :class:`ExportError` when the graph has another shape.
     """
@@ -110,18 +110,23 @@ def add_embedding_output(proto: Any, name: str = EMBEDDING_OUTPUT) -> int:
     if any(out.name == name for out in graph.output):
         raise ExportError(f"the model already has an output named {name!r}")
     producers = {out: node for node in graph.node for out in node.output}
-    tensor = graph.output[0].name
-    expected = ["Softmax", "Add", "MatMul"]
-    node = producers.get(tensor)
-    while node is not None and node.op_type == "Identity":
-        node = producers.get(node.input[0])
-    for op in expected:
-        if node is None or node.op_type != op:
+
+    def producer(tensor: str) -> Any:
+        node = producers.get(tensor)
+        while node is not None and node.op_type == "Identity":
+            node = producers.get(node.input[0])
+        return node
+
+    node = producer(graph.output[0].name)
+    # Softmax <- Add (absent when tf2onnx folds an all-zero bias away) <- MatMul.
+    for op, optional in (("Softmax", False), ("Add", True), ("MatMul", False)):
+        if node is not None and node.op_type == op:
+            if op != "MatMul":
+                node = producer(node.input[0])
+            continue
+        if not optional:
             found = "nothing" if node is None else node.op_type
             raise ExportError(f"cannot find the classifier head: expected {op}, found {found}")
-        if op == "MatMul":
-            break
-        node = producers.get(node.input[0])
     assert node is not None
     embedding = node.input[0]
     weight = {init.name: init for init in graph.initializer}.get(node.input[1])
