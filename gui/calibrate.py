@@ -131,7 +131,8 @@ class CalibrationDialog(QDialog):
         self.name = ""
         self.wanted = DEFAULT_SAMPLES_PER_LETTER
         self.index = 0
-        #: Samples of each letter saved in this calibration (the worker's count).
+        #: Samples of each letter saved to the profile in this calibration (counted from the
+        #: worker's ``samples_added``/``samples_removed``; the ring may run a frame or two ahead).
         self.kept: dict[str, int] = dict.fromkeys(self._letters, 0)
         self.skipped: set[str] = set()
         self.saved_ids: dict[str, list[str]] = {}
@@ -381,6 +382,8 @@ class CalibrationDialog(QDialog):
         letter = self.letter
         if self._worker is not None:
             self._worker.discard_capture(self.path, letter)
+        # The worker's samples_removed will say which went; until then they do not count.
+        self.saved_ids[letter] = []
         self.kept[letter] = 0
         self.show_letter(self.index)
 
@@ -425,8 +428,7 @@ class CalibrationDialog(QDialog):
     def _on_capture_progress(self, letter: str, kept: int, wanted: int, state: str) -> None:
         if letter != self._capturing:
             return
-        self.kept[letter] = self._base + kept
-        self.ring.set_progress(self.kept[letter], self.wanted, "pictures")
+        self.ring.set_progress(max(self._base + kept, self.kept[letter]), self.wanted, "pictures")
         self.state_label.setText(STATE_TEXT.get(state, state))
 
     def _on_capture_finished(self, letter: str) -> None:
@@ -440,6 +442,7 @@ class CalibrationDialog(QDialog):
     def _on_samples_added(self, path: str, letter: str, ids: list[str], purpose: str) -> None:
         if path == self.path and purpose == "capture":
             self.saved_ids.setdefault(letter, []).extend(ids)
+            self._count_saved()
 
     def _on_samples_removed(self, path: str, ids: list[str]) -> None:
         if path != self.path:
@@ -447,6 +450,14 @@ class CalibrationDialog(QDialog):
         gone = set(ids)
         for letter, kept in self.saved_ids.items():
             self.saved_ids[letter] = [i for i in kept if i not in gone]
+        self._count_saved()
+
+    def _count_saved(self) -> None:
+        for letter in self._letters:
+            self.kept[letter] = len(self.saved_ids.get(letter, []))
+        if self.pages.currentIndex() == 1 and self._capturing != self.letter:
+            self.ring.set_progress(self.kept[self.letter], self.wanted, "pictures")
+        self._update_strip()
 
     def _on_evaluated(self, path: str, result: Any, problem: str) -> None:
         if path != self.path:

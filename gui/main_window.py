@@ -933,6 +933,7 @@ class MainWindow(QMainWindow):
         picker = LetterPicker(self, wrong=shown if shown in LETTERS else "")
         picker.letter_chosen.connect(self.teach_letter)
         picker.rejected.connect(self._teach_cancelled)
+        picker.finished.connect(self.activateWindow)  # the keyboard goes back to the spelled text
         self.letter_picker = picker
         picker.open()
 

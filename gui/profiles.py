@@ -307,7 +307,9 @@ class ProfilesDialog(QDialog):
             self.letter_table.setItem(row, 1, count)
         self.letter_table.blockSignals(False)
         first = next((i for i, x in enumerate(LETTERS) if counts[x]), 0)
-        row = LETTERS.index(previous_letter) if previous_letter in LETTERS else first
+        row = LETTERS.index(previous_letter) if previous_letter else first
+        # The current cell too: a table taking the focus selects its current cell.
+        self.letter_table.setCurrentCell(row, 0)
         self.letter_table.selectRow(row)
         self._show_thumbnails()
 
@@ -376,6 +378,8 @@ class ProfilesDialog(QDialog):
             QMessageBox.StandardButton.No,
         )
         if answer == QMessageBox.StandardButton.Yes:
+            if path == self._window.active_profile:
+                self._window.set_active_profile("")
             self._window.worker.delete_profile(path)
 
     def delete_selected_samples(self) -> None:

@@ -286,11 +286,11 @@ class RecognitionWorker(QThread):
 
         Answered by ``profile_loaded`` or ``profile_failed``.
         """
-        self._add_job(functools.partial(self._job_set_profile, str(path or "")))
+        self._queue_job(functools.partial(self._job_set_profile, str(path or "")))
 
     def create_profile(self, path: str | Path, name: str) -> None:
         """Make an empty profile at ``path`` (an existing one there is kept); ``profile_changed``."""
-        self._add_job(functools.partial(self._job_create, str(path), name))
+        self._queue_job(functools.partial(self._job_create, str(path), name))
 
     def start_capture(self, path: str | Path, letter: str, wanted: int) -> None:
         """Capture mode: save ``wanted`` samples of ``letter`` from the coming frames to ``path``."""
@@ -303,14 +303,11 @@ class RecognitionWorker(QThread):
 
     def discard_capture(self, path: str | Path, letter: str) -> None:
         """Delete the samples of ``letter`` that capture mode saved to ``path`` in this run."""
-        # Through the frame loop: after the samples of frames it has already processed.
-        job = functools.partial(self._job_discard_capture, str(path), letter)
-        self._submit(lambda: self._add_job(job))
+        self._queue_job(functools.partial(self._job_discard_capture, str(path), letter))
 
     def evaluate_profile(self, path: str | Path) -> None:
         """Leave-one-out check of the profile at ``path`` with the model in use; ``profile_evaluated``."""
-        job = functools.partial(self._job_evaluate, str(path))
-        self._submit(lambda: self._add_job(job))
+        self._queue_job(functools.partial(self._job_evaluate, str(path)))
 
     def keep_recent_frames(self) -> None:
         """Hold on to the last second of frames with a hand, for :meth:`teach`."""
@@ -327,16 +324,16 @@ class RecognitionWorker(QThread):
 
     def remove_samples(self, path: str | Path, ids: list[str]) -> None:
         """Delete samples by id from the profile at ``path``; ``samples_removed``."""
-        self._add_job(functools.partial(self._job_remove, str(path), list(ids), None))
+        self._queue_job(functools.partial(self._job_remove, str(path), list(ids), None))
 
     def remove_letter(self, path: str | Path, letter: str) -> None:
         """Delete every sample of ``letter`` from the profile at ``path``; ``samples_removed``."""
-        self._add_job(functools.partial(self._job_remove, str(path), [], letter))
+        self._queue_job(functools.partial(self._job_remove, str(path), [], letter))
 
     def delete_profile(self, path: str | Path) -> None:
         """Delete the whole profile folder; ``profile_changed`` (and ``profile_loaded`` with no
         profile when it was the active one)."""
-        self._add_job(functools.partial(self._job_delete, str(path)))
+        self._queue_job(functools.partial(self._job_delete, str(path)))
 
     @property
     def source_spec(self) -> str:
@@ -349,6 +346,11 @@ class RecognitionWorker(QThread):
 
     def _add_job(self, job: Callable[[], None]) -> None:
         self._jobs.put(job)
+
+    def _queue_job(self, job: Callable[[], None]) -> None:
+        """(GUI side.) A profile job, passed on by the frame loop, so that jobs keep the order of
+        the calls and come after the samples of the frames the loop has already processed."""
+        self._submit(lambda: self._add_job(job))
 
     # ------------------------------------------------------------------ worker side
 
@@ -712,9 +714,12 @@ class RecognitionWorker(QThread):
             self._keep_recent()
             kept, self._kept_recent = self._kept_recent, None
         if not kept or self._pipeline is None:
+            if self._pipeline is not None and self._pipeline.config.locator != "mediapipe":
+                hint = "teaching needs the hand's landmarks: choose the mediapipe locator"
+            else:
+                hint = "sign the letter, then teach it"
             self.teach_failed.emit(
-                f"Nothing to teach {letter} from: no hand was seen in the last seconds. "
-                "Sign the letter, then teach it."
+                f"Nothing to teach {letter} from: no hand was seen in the last seconds; {hint}"
             )
             return
         if len(kept) > TEACH_MAX_SAMPLES:
