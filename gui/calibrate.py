@@ -224,13 +224,15 @@ class CalibrationDialog(QDialog):
         self.letter_label.setStyleSheet("font-size: 40pt; font-weight: 700;")
         left.addWidget(self.letter_label)
         self.handshape = HandshapeView()
-        left.addWidget(self.handshape, 1)
+        self.handshape.setFixedHeight(300)
+        left.addWidget(self.handshape)
         self.description_label = QLabel()
         self.description_label.setWordWrap(True)
         self.description_label.setFixedWidth(250)
         self.description_label.setMinimumHeight(48)
         self.description_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         left.addWidget(self.description_label)
+        left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
         left_widget.setFixedWidth(270)
@@ -266,7 +268,7 @@ class CalibrationDialog(QDialog):
         right.addWidget(self.stop_button)
         right_widget = QWidget()
         right_widget.setLayout(right)
-        right_widget.setFixedWidth(190)
+        right_widget.setFixedWidth(220)
         columns.addWidget(right_widget)
         layout.addLayout(columns, 1)
 
@@ -468,7 +470,8 @@ class CalibrationDialog(QDialog):
             return
         tested = sum(n for _, n in result.per_letter.values())
         self.results_summary.setText(
-            f"The profile holds {tested} pictures of {len(result.per_letter)} letters. Each picture was "
+            f"The profile holds {tested} pictures of {len(result.per_letter)} "
+            f"letter{'s' * (len(result.per_letter) != 1)}. Each picture was "
             f"read by the app with the others as your profile: {result.accuracy:.0%} were read as the "
             "letter you signed."
         )
