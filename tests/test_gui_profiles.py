@@ -365,3 +365,30 @@ def test_asl_app_profile_option_is_used_for_this_run_only(
             "--profile", str(folder), "--quit-after", "0.5"]  # fmt: skip
     assert app.main(argv) == 0
     assert seen["profile_path"] == str(folder.resolve())
+
+
+def test_the_personal_model_is_rebuilt_after_a_model_hot_swap(
+    make_window: Any, qtbot: Any, tmp_path: Path, profiles_dir: Path
+) -> None:
+    import shutil
+
+    from recognizer.classifier import bundled_model_path
+
+    path = profiles_dir / "hal"
+    Profile.create(path, "Hal").add(fake_samples("A", 3) + fake_samples("B", 3, seed=2))
+    window = make_window(
+        "synth:letters=AB,fps=30,size=320x240", settings=AppSettings(locator="full", profile_path=str(path))
+    )
+    wait_for_model(qtbot, window)
+    qtbot.waitUntil(lambda: window.worker._pipeline.personal is not None, timeout=20_000)
+    before = window.worker._pipeline.personal
+    other = tmp_path / "retrained" / "model.onnx"
+    other.parent.mkdir()
+    shutil.copy(bundled_model_path(), other)
+    with qtbot.waitSignal(window.worker.profile_loaded, timeout=20_000) as loaded:
+        assert window.load_model(other)
+    assert loaded.args == [str(path), "Hal", "AB", 6]
+    pipeline = window.worker._pipeline
+    assert pipeline.classifier.path == other
+    assert pipeline.personal is not None and pipeline.personal is not before
+    assert window.profile_label.text() == "Profile: Hal (2 letters, 6 samples)"
