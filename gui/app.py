@@ -33,6 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model", metavar="PATH", help="ONNX model to use (default: the saved or bundled one)"
     )
+    parser.add_argument(
+        "--profile",
+        metavar="PROFILE_DIR",
+        help="personal profile folder to use for this run (default: the saved choice; see "
+        "Model → Personalise…)",
+    )
     parser.add_argument("--locator", metavar="MODE", help='hand locator: "mediapipe", "box" or "full"')
     parser.add_argument("--threshold", type=float, metavar="P", help="confidence threshold 0..1")
     parser.add_argument("--hold", type=float, metavar="SECONDS", help="hold time before a letter is spelled")
@@ -106,7 +112,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         changes["mirror"] = False
     settings = settings.with_changes(**changes)
 
-    window = MainWindow(settings, source_spec=args.source, model_path=args.model, settings_store=store)
+    window = MainWindow(
+        settings,
+        source_spec=args.source,
+        model_path=args.model,
+        settings_store=store,
+        profile_path=str(Path(args.profile).expanduser().resolve()) if args.profile else None,
+    )
     window.show()
     log.info("window shown after %.2f s", time.monotonic() - started)
     window.first_frame_shown.connect(

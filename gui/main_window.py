@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, Q
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialog,
     QDoubleSpinBox,
     QFileDialog,
     QHBoxLayout,
@@ -71,12 +72,18 @@ class MainWindow(QMainWindow):
         pace: pace file/demo sources by their fps (tests may turn it off).
         settings_store: where settings are saved on close (None: the default QSettings).
         source_opener: replaces ``recognizer.sources.open_source`` (tests).
+        profile_path: a personal profile folder to use for this run instead of the saved one
+            (it is not remembered).
     """
 
     #: Emitted once, when the first frame has been painted (seconds since the window was built).
     first_frame_shown = Signal(float)
     #: The model in use changed (Classifier).
     model_changed = Signal(object)
+    #: A frame has been painted (the FramePacket): dialogs that show the live video follow it.
+    frame_shown = Signal(object)
+    #: The active profile changed: its folder ("" = none).
+    active_profile_changed = Signal(str)
 
     def __init__(
         self,
@@ -87,6 +94,7 @@ class MainWindow(QMainWindow):
         pace: bool = True,
         settings_store: QSettings | None = None,
         source_opener: SourceOpener | None = None,
+        profile_path: str | None = None,
     ) -> None:
         super().__init__()
         self._source_opener = source_opener
@@ -102,6 +110,14 @@ class MainWindow(QMainWindow):
             self._model_path = ""
             self._settings = settings.with_changes(model_path="")
         self._pace = pace
+        #: The active profile's folder ("" = none), and what the worker last said about it.
+        self._profile_path = profile_path if profile_path is not None else settings.profile_path
+        self.profile_info: tuple[str, str, str, int] = ("", "", "", 0)
+        #: Why personalisation is off ("" when it is available): the model has no embedding.
+        self.personalisation_problem = ""
+        #: The samples the last teaching added: (profile folder, letter, ids); Undo removes them.
+        self.last_taught: tuple[str, str, list[str]] | None = None
+        self.letter_picker: QDialog | None = None
         self._classifier: Classifier | None = None
         self._first_frame_at: float | None = None
         self._display_times: deque[float] = deque(maxlen=30)
@@ -165,6 +181,21 @@ class MainWindow(QMainWindow):
         self.retrain_action = QAction("&Retrain…", self, shortcut=QKeySequence("Ctrl+R"))
         self.retrain_action.triggered.connect(self.show_retrain)
         model_menu.addAction(self.retrain_action)
+        model_menu.addSeparator()
+        self.personalise_action = QAction("&Personalise…", self, shortcut=QKeySequence("Ctrl+P"))
+        self.personalise_action.triggered.connect(self.show_personalise)
+        model_menu.addAction(self.personalise_action)
+        self.profiles_action = QAction("Pro&files…", self)
+        self.profiles_action.triggered.connect(self.show_profiles)
+        model_menu.addAction(self.profiles_action)
+        self.teach_action = QAction("&Teach the right letter…", self, shortcut=QKeySequence("Ctrl+T"))
+        self.teach_action.setToolTip("The app read the wrong letter: say which one you signed")
+        self.teach_action.triggered.connect(self.teach)
+        model_menu.addAction(self.teach_action)
+        self.undo_teach_action = QAction("&Undo teaching", self, shortcut=QKeySequence("Ctrl+Z"))
+        self.undo_teach_action.setEnabled(False)
+        self.undo_teach_action.triggered.connect(self.undo_teach)
+        model_menu.addAction(self.undo_teach_action)
 
         help_menu = bar.addMenu("&Help")
         keys = QAction("&Keyboard shortcuts", self, shortcut=QKeySequence("F1"))
@@ -229,9 +260,22 @@ class MainWindow(QMainWindow):
         self.mirror_check.setToolTip("Show the video like a mirror (M)")
         self.mirror_check.toggled.connect(self.mirror_action.setChecked)
         bar.addWidget(self.mirror_check)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        self.teach_button = QPushButton("Teach…")
+        self.teach_button.setToolTip("Wrong letter? Say which one you signed (Ctrl+T)")
+        self.teach_button.clicked.connect(self.teach)
+        bar.addWidget(self.teach_button)
         # Space and Backspace belong to the spelled text, so only the spin box may keep the focus,
         # and it hands it back when editing is done (see _build_central).
-        for widget in (self.source_combo, self.locator_combo, self.threshold_slider, self.mirror_check):
+        for widget in (
+            self.source_combo,
+            self.locator_combo,
+            self.threshold_slider,
+            self.mirror_check,
+            self.teach_button,
+        ):
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         self._update_threshold_label()
@@ -351,8 +395,29 @@ class MainWindow(QMainWindow):
         self.latency_label = QLabel("latency –")
         self.provider_label = QLabel("provider –")
         self.model_label = QLabel("model: loading…")
-        for label in (self.fps_label, self.latency_label, self.provider_label, self.model_label):
+        self.profile_label = QLabel("Profile: none")
+        self.profile_label.setToolTip("The personal profile in use (Model → Profiles…)")
+        labels = (
+            self.fps_label,
+            self.latency_label,
+            self.provider_label,
+            self.model_label,
+            self.profile_label,
+        )
+        for label in labels:
             status.addPermanentWidget(label)
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setToolTip("Remove the samples just taught (Ctrl+Z)")
+        self.undo_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.undo_button.setStyleSheet("padding: 1px 10px; min-height: 14px;")
+        self.undo_button.clicked.connect(self.undo_teach)
+        self.undo_button.hide()
+        status.addWidget(self.undo_button)
+        self._undo_timer = QTimer(self)
+        self._undo_timer.setSingleShot(True)
+        self._undo_timer.timeout.connect(self.undo_button.hide)
+        if self._profile_path:
+            self.profile_label.setText(f"Profile: {Path(self._profile_path).name} (loading…)")
 
     def _build_shortcuts(self) -> None:
         bindings = {
@@ -385,6 +450,7 @@ class MainWindow(QMainWindow):
             model_path=self._model_path or None,
             pace=self._pace,
             source_opener=self._source_opener,
+            profile_path=self._profile_path or None,
         )
         worker.result_ready.connect(self._on_result_ready)
         worker.source_opened.connect(self._on_source_opened)
@@ -396,6 +462,11 @@ class MainWindow(QMainWindow):
         worker.model_loaded.connect(self._on_model_loaded)
         worker.model_failed.connect(self._on_model_failed)
         worker.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        worker.profile_loaded.connect(self._on_profile_loaded)
+        worker.profile_failed.connect(self._on_profile_failed)
+        worker.samples_added.connect(self._on_samples_added)
+        worker.samples_removed.connect(self._on_samples_removed)
+        worker.teach_failed.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.worker = worker
         self.video.set_placeholder("Opening the video source…")
         worker.start()
@@ -484,6 +555,7 @@ class MainWindow(QMainWindow):
         if self._first_frame_at is None:
             self._first_frame_at = now
             self.first_frame_shown.emit(now - self._created_at)
+        self.frame_shown.emit(packet)
 
     def _set_letter(self, letter: str, *, dim: bool) -> None:
         self.letter_label.setText(letter)
@@ -664,6 +736,7 @@ class MainWindow(QMainWindow):
         acc = f" · test accuracy {accuracy:.1%}" if accuracy is not None else ""
         self.model_label.setText(f"model: {classifier.name}{acc}")
         self.provider_label.setText(provider_label(classifier.providers))
+        self._update_personalisation(classifier)
         self.model_changed.emit(classifier)
 
     def _on_model_failed(self, reason: str) -> None:
@@ -739,7 +812,9 @@ class MainWindow(QMainWindow):
         """Model -> Retrain…"""
         from gui.retrain import RetrainDialog
 
-        dialog = RetrainDialog(current=self._classifier, parent=self)
+        path, name, _letters, n = self.profile_info
+        profile = (Path(path), name, n) if path and path == self._profile_path else None
+        dialog = RetrainDialog(current=self._classifier, parent=self, profile=profile)
         dialog.use_model.connect(self.load_model)
         dialog.exec()
 
@@ -749,5 +824,165 @@ class MainWindow(QMainWindow):
             "Keyboard shortcuts",
             "Space — add a space\nBackspace — delete the last letter\nEsc — clear the text\n"
             "Ctrl+C — copy the text\nM — mirror the video\nCtrl+O — open a video or image\n"
-            "Ctrl+L — load a model\nCtrl+I — model info\nCtrl+R — retrain\nCtrl+Q — quit",
+            "Ctrl+L — load a model\nCtrl+I — model info\nCtrl+R — retrain\n"
+            "Ctrl+P — personalise (teach it your hand)\nCtrl+T — teach the letter you meant\n"
+            "Ctrl+Z — undo the last teaching\nCtrl+Q — quit",
         )
+
+    # ------------------------------------------------------------------ profiles
+
+    @property
+    def active_profile(self) -> str:
+        """The active profile's folder ("" = none)."""
+        return self._profile_path
+
+    def set_active_profile(self, path: str | Path | None, *, remember: bool = True) -> None:
+        """Personalise with the profile at ``path`` (None/"": none) from now on.
+
+        ``remember`` saves the choice for the next start (a ``--profile`` run does not).
+        """
+        path = str(path or "")
+        self._profile_path = path
+        if remember:
+            self._set_settings(self._settings.with_changes(profile_path=path))
+        if path:
+            self.profile_label.setText(f"Profile: {Path(path).name} (loading…)")
+        if self.worker is not None:
+            self.worker.set_profile(path)
+        self.active_profile_changed.emit(path)
+
+    def _profile_text(self) -> str:
+        path, name, letters, n = self.profile_info
+        if not path:
+            return "Profile: none"
+        if self.personalisation_problem:
+            return f"Profile: {name} (not used with this model)"
+        return (
+            f"Profile: {name} ({len(letters)} letter{'s' * (len(letters) != 1)}, {n} sample{'s' * (n != 1)})"
+        )
+
+    def _on_profile_loaded(self, path: str, name: str, letters: str, n: int) -> None:
+        if path != self._profile_path:
+            return  # an answer to an earlier choice
+        self.profile_info = (path, name, letters, n)
+        self.profile_label.setText(self._profile_text())
+        self.profile_label.setToolTip(path or "No personal profile (Model → Personalise… makes one)")
+
+    def _on_profile_failed(self, path: str, message: str) -> None:
+        log.warning("profile %s: %s", path, message)
+        if path and path == self._profile_path:
+            # A damaged or vanished active profile: carry on without one, and say so once.
+            self._profile_path = ""
+            if self._settings.profile_path == path:
+                self._set_settings(self._settings.with_changes(profile_path=""))
+            self.profile_info = ("", "", "", 0)
+            self.profile_label.setText("Profile: none")
+            self.statusBar().showMessage(f"Profile not used: {message}", 12000)
+            self.active_profile_changed.emit("")
+        else:
+            self.statusBar().showMessage(message, 10000)
+
+    def _update_personalisation(self, classifier: Classifier) -> None:
+        """Enable or disable the profile actions for ``classifier`` (they need its embedding)."""
+        problem = "" if classifier.has_embedding else classifier.embedding_unavailable
+        self.personalisation_problem = problem
+        for action in (self.personalise_action, self.teach_action):
+            action.setEnabled(not problem)
+            action.setToolTip(problem or action.text().replace("&", ""))
+        self.teach_button.setEnabled(not problem)
+        self.teach_button.setToolTip(problem or "Wrong letter? Say which one you signed (Ctrl+T)")
+        if problem:
+            self.undo_teach_action.setEnabled(False)
+            self.undo_button.hide()
+            self.statusBar().showMessage(f"Personalisation unavailable: {problem}", 15000)
+        self.profile_label.setText(self._profile_text())
+
+    def show_personalise(self) -> None:
+        """Model -> Personalise…: the guided calibration."""
+        from gui.calibrate import CalibrationDialog
+
+        if self.personalisation_problem or self.worker is None:
+            QMessageBox.information(
+                self, "Personalise", self.personalisation_problem or "Recognition is off."
+            )
+            return
+        dialog = CalibrationDialog(self)
+        self.calibration_dialog = dialog
+        dialog.open()
+
+    def show_profiles(self) -> None:
+        """Model -> Profiles…"""
+        from gui.profiles import ProfilesDialog
+
+        dialog = ProfilesDialog(self)
+        self.profiles_dialog = dialog
+        dialog.open()
+
+    def teach(self) -> None:
+        """The app showed the wrong letter: keep the last second of frames and ask which letter was meant."""
+        from gui.profiles import LetterPicker
+        from recognizer.preprocess import LETTERS
+
+        if self.personalisation_problem:
+            self.statusBar().showMessage(f"Personalisation unavailable: {self.personalisation_problem}", 8000)
+            return
+        if self.worker is None or self._classifier is None:
+            return
+        self.worker.keep_recent_frames()
+        shown = self.letter_label.text()
+        picker = LetterPicker(self, wrong=shown if shown in LETTERS else "")
+        picker.letter_chosen.connect(self.teach_letter)
+        picker.rejected.connect(self._teach_cancelled)
+        picker.finished.connect(self.activateWindow)  # the keyboard goes back to the spelled text
+        self.letter_picker = picker
+        picker.open()
+
+    def _teach_cancelled(self) -> None:
+        if self.worker is not None:
+            self.worker.drop_kept_frames()
+
+    def teach_letter(self, letter: str) -> None:
+        """Add the kept frames as samples of ``letter`` to the active profile (made when there is none)."""
+        if self.worker is None:
+            return
+        path = self._profile_path
+        name = ""
+        if not path:
+            name = model_store.default_profile_name()
+            path = str(model_store.profile_dir_for(name))
+        self.worker.teach(path, name, letter)
+        if path != self._profile_path:
+            self.set_active_profile(path)
+
+    def _on_samples_added(self, path: str, letter: str, ids: list[str], purpose: str) -> None:
+        if purpose != "teach":
+            return
+        self.last_taught = (path, letter, list(ids))
+        self.undo_teach_action.setEnabled(True)
+        name = self.profile_info[1] if self.profile_info[0] == path else Path(path).name
+        self.statusBar().showMessage(
+            f"Taught {letter}: {len(ids)} sample{'s' * (len(ids) != 1)} added to profile {name}", 10000
+        )
+        self.undo_button.show()
+        self._undo_timer.start(10000)
+
+    def undo_teach(self) -> None:
+        """Remove exactly the samples the last teaching added."""
+        if self.last_taught is None or self.worker is None:
+            return
+        path, _letter, ids = self.last_taught
+        self.worker.remove_samples(path, ids)
+        self.undo_teach_action.setEnabled(False)
+        self.undo_button.hide()
+
+    def _on_samples_removed(self, path: str, ids: list[str]) -> None:
+        if (
+            self.last_taught is not None
+            and self.last_taught[0] == path
+            and set(self.last_taught[2]) <= set(ids)
+        ):
+            letter = self.last_taught[1]
+            self.last_taught = None
+            self.undo_teach_action.setEnabled(False)
+            self.undo_button.hide()
+            self.statusBar().showMessage(f"Undone: the {len(ids)} samples of {letter} were removed", 6000)

@@ -1,4 +1,5 @@
-"""Where models and their reports live: the bundled model, trained runs, training data.
+"""Where models, profiles and their reports live: the bundled model, trained runs, training
+data, personal profiles.
 
 Only paths are worked out here; models are loaded and checked by
 ``recognizer.classifier``. The training package is located with
@@ -8,9 +9,11 @@ importing it (the app process never imports ``training``).
 
 from __future__ import annotations
 
+import getpass
 import importlib.util
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -49,6 +52,37 @@ def trained_models_dir() -> Path:
     path = Path(base) / "models"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def profiles_dir() -> Path:
+    """``<AppDataLocation>/profiles``, created on demand: one folder per personal profile."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    path = Path(base) / "profiles"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def list_profiles() -> list[Path]:
+    """Profile folders (those with a ``profile.json``), by name."""
+    from recognizer.profile import MANIFEST
+
+    base = profiles_dir()
+    return sorted((p for p in base.iterdir() if (p / MANIFEST).is_file()), key=lambda p: p.name.lower())
+
+
+def default_profile_name() -> str:
+    """The OS user name, the name a new profile is offered."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        name = ""
+    return name or "me"
+
+
+def profile_dir_for(name: str) -> Path:
+    """The folder a profile called ``name`` gets (an existing profile of that name keeps its folder)."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name.strip()).strip("-").lower() or "profile"
+    return profiles_dir() / slug
 
 
 def new_run_dir() -> Path:

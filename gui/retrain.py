@@ -67,6 +67,7 @@ class TrainingRequest:
     batch_size: int = 128
     augment: bool = True
     limit: int | None = None  # use only this many training rows
+    samples: Path | None = None  # a personal profile whose samples are mixed into training
 
     def arguments(self) -> list[str]:
         """The ``asl-train`` command-line arguments (after ``-m training.cli``)."""
@@ -80,6 +81,8 @@ class TrainingRequest:
             args.append("--no-augment")
         if self.limit:
             args += ["--limit", str(self.limit)]
+        if self.samples is not None:
+            args += ["--samples", str(self.samples)]
         return args
 
 
@@ -345,6 +348,8 @@ class RetrainDialog(QDialog):
 
     Args:
         current: the model in use, for the before/after comparison.
+        profile: the active personal profile (folder, name, samples), offered as extra
+            training data; None when there is none.
     """
 
     #: The user chose "Use new model": the new model's path.
@@ -352,11 +357,17 @@ class RetrainDialog(QDialog):
     #: The run ended: "done", "cancelled" or "failed".
     run_ended = Signal(str)
 
-    def __init__(self, current: Classifier | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        current: Classifier | None = None,
+        parent: QWidget | None = None,
+        profile: tuple[Path, str, int] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Retrain the letter model")
         self.setMinimumWidth(620)
         self._current = current
+        self._profile = profile
         self._close_when_done = False
         self.new_model_path: Path | None = None
         self.new_metrics: dict[str, Any] = {}
@@ -414,6 +425,14 @@ class RetrainDialog(QDialog):
         self.limit_spin.setMaximumWidth(140)
         self.limit_spin.setToolTip("Train on a stratified subset of this many rows (quick experiments)")
         form.addRow("Row limit:", self.limit_spin)
+        self.samples_check = QCheckBox()
+        if self._profile is not None:
+            folder, name, count = self._profile
+            self.samples_check.setText(f"Include my samples (profile {name}, {count} samples)")
+            self.samples_check.setToolTip(f"Mix the profile's 28×28 samples into training: {folder}")
+            form.addRow("", self.samples_check)
+        else:
+            self.samples_check.hide()
         self.form_widget = QWidget()
         self.form_widget.setLayout(form)
         layout.addWidget(self.form_widget)
@@ -495,6 +514,9 @@ class RetrainDialog(QDialog):
             batch_size=self.batch_spin.value(),
             augment=self.augment_check.isChecked(),
             limit=self.limit_spin.value() or None,
+            samples=self._profile[0]
+            if self._profile is not None and self.samples_check.isChecked()
+            else None,
         )
 
     def start_training(self) -> None:

@@ -23,6 +23,7 @@ class AppSettings:
     mirror: bool = True
     camera: str = AUTO_SOURCE
     model_path: str = ""  # "" = the bundled model
+    profile_path: str = ""  # "" = no personal profile
 
     def with_changes(self, **changes: object) -> AppSettings:
         """A copy with some fields replaced."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from gui import theme
@@ -301,3 +303,107 @@ class Banner(QFrame):
     def text(self) -> str:
         """The message shown (empty when hidden)."""
         return "" if self.isHidden() else self.label.text()
+
+
+#: The reference drawings of the 24 handshapes (public domain, see handshapes/SOURCES.md).
+HANDSHAPES_DIR = Path(__file__).resolve().parent / "handshapes"
+
+
+def handshape_path(letter: str) -> Path:
+    """The reference drawing of ``letter``'s handshape (an SVG file)."""
+    return HANDSHAPES_DIR / f"{letter}.svg"
+
+
+class HandshapeView(QWidget):
+    """A letter's reference drawing on a light card (the drawings are black lines)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._renderer = QSvgRenderer(self)
+        self._letter = ""
+        self.setMinimumSize(160, 200)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+
+    def sizeHint(self) -> QSize:
+        return QSize(240, 300)
+
+    def set_letter(self, letter: str) -> bool:
+        """Show ``letter``'s drawing; False when it cannot be read (the card then says so)."""
+        self._letter = letter
+        ok = self._renderer.load(str(handshape_path(letter)))
+        self.update()
+        return bool(ok and self._renderer.isValid())
+
+    def letter(self) -> str:
+        return self._letter
+
+    def paintEvent(self, event: object) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        card = QRectF(self.rect()).adjusted(1, 1, -1, -1)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor("#eef1f4"))
+        painter.drawRoundedRect(card, 14, 14)
+        if not self._renderer.isValid():
+            painter.setPen(QColor("#4a525c"))
+            painter.drawText(card, Qt.AlignmentFlag.AlignCenter, "no drawing")
+            return
+        box = self._renderer.viewBoxF()
+        area = card.adjusted(16, 16, -16, -16)
+        scale = min(area.width() / max(box.width(), 1.0), area.height() / max(box.height(), 1.0))
+        w, h = box.width() * scale, box.height() * scale
+        self._renderer.render(painter, QRectF(area.center().x() - w / 2, area.center().y() - h / 2, w, h))
+
+
+class ProgressRing(QWidget):
+    """A ring that fills as samples are captured, with "kept / wanted" in the middle."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._value = 0
+        self._maximum = 1
+        self._caption = ""
+        self.setFixedSize(132, 132)
+
+    def set_progress(self, value: int, maximum: int, caption: str = "") -> None:
+        self._value = max(0, value)
+        self._maximum = max(1, maximum)
+        self._caption = caption
+        self.update()
+
+    def value(self) -> int:
+        return self._value
+
+    def maximum(self) -> int:
+        return self._maximum
+
+    def paintEvent(self, event: object) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        width = 11.0
+        rect = QRectF(self.rect()).adjusted(width, width, -width, -width)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(QColor(theme.TRACK), width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        painter.drawEllipse(rect)
+        fraction = min(1.0, self._value / self._maximum)
+        if fraction > 0:
+            painter.setPen(QPen(QColor(theme.ACCENT), width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            painter.drawArc(rect, 90 * 16, -round(360 * 16 * fraction))
+        font = QFont(painter.font())
+        font.setPointSize(18)
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(QColor(theme.TEXT))
+        upper = QRectF(rect.left(), rect.top(), rect.width(), rect.height() * 0.62)
+        painter.drawText(
+            upper,
+            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
+            f"{min(self._value, self._maximum)}/{self._maximum}",
+        )
+        if self._caption:
+            font.setPointSize(9)
+            font.setBold(False)
+            painter.setFont(font)
+            painter.setPen(QColor(theme.TEXT_MUTED))
+            lower = QRectF(rect.left(), rect.top() + rect.height() * 0.62, rect.width(), rect.height() * 0.3)
+            painter.drawText(lower, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, self._caption)

@@ -15,16 +15,35 @@ are only ever touched by this thread. Stopping is cooperative:
 
 The engine (OpenCV, onnxruntime, the locator) is imported inside the thread
 so that the window can be shown before any of it is loaded.
+
+Personal profiles (``recognizer.profile``) are read and written on one more
+thread of the worker's, the *profile thread*, which runs jobs one at a time in
+the order they were asked for: opening the active profile and building its
+:class:`~recognizer.profile.PersonalModel` (at start, when the profile changes,
+after every model swap and after every change to its samples), adding and
+removing samples, evaluating a profile. Being the only writer, it never sees a
+profile changed under it; being apart from the frame loop, the video never
+stalls while a profile is embedded. A finished personal model is installed by
+the frame loop, and only if the classifier it was built for is still in use.
+
+Two kinds of samples are made from the frames the loop has processed: in
+*capture* mode (the calibration dialog) every steady, new-looking frame of one
+hand becomes a sample of the letter asked for, until enough are kept; and for
+*teaching*, the loop keeps references to the last second of frames with a hand,
+which become samples of the letter the user says was meant.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import math
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +57,8 @@ if TYPE_CHECKING:
 
     from recognizer.classifier import Classifier
     from recognizer.commit import PendingLetter
-    from recognizer.types import FrameResult
+    from recognizer.profile import PersonalModel, Sample
+    from recognizer.types import FrameResult, HandObservation
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +67,22 @@ DEMO_SOURCE = "demo"
 RECONNECT_INTERVAL = 1.0
 #: Longest the loop sleeps without looking at its command queue and stop flag.
 IDLE_POLL = 0.25
+#: Teaching turns the frames with a hand from this many seconds before the request into samples...
+TEACH_SECONDS = 1.0
+#: ...at most this many of them, evenly spaced (neighbouring frames are near-duplicates).
+TEACH_MAX_SAMPLES = 8
+#: ...and only when the hand was seen at most this many seconds ago.
+TEACH_MAX_AGE = 3.0
+#: Frames with a hand kept for teaching (references only; ~1 s of a 30 fps camera, with room).
+RECENT_FRAMES = 40
+#: Capture: a hand counts as held steady when its landmarks moved less than this fraction of
+#: its size since the previous frame (the demo's gentle sway is about 0.01).
+STEADY_MOTION = 0.03
+#: Capture: at least this long between kept samples...
+CAPTURE_MIN_GAP = 0.1
+#: ...and a kept 28x28 crop must differ from the last kept one by at least this many grey
+#: levels on average (a frozen camera or a still image gives the same frame again).
+DUPLICATE_DIFF = 0.75
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,6 +105,21 @@ class FramePacket:
 SourceOpener = Callable[[str], Any]
 
 
+@dataclass
+class _Capture:
+    """Capture mode's state (worker thread only)."""
+
+    path: str
+    letter: str
+    wanted: int
+    kept: int = 0
+    state: str = ""
+    last_landmarks: Any = None  # the previous frame's, for steadiness
+    last_kept_crop: Any = None
+    last_kept_at: float = -math.inf
+    reported: tuple[int, str] = field(default=(-1, ""))
+
+
 class RecognitionWorker(QThread):
     """Reads frames, recognises letters, publishes the newest result.
 
@@ -79,6 +130,7 @@ class RecognitionWorker(QThread):
         pace: wait between frames of files and the demo by their fps. Tests and
             benchmarks turn it off to push frames as fast as they go.
         source_opener: replaces ``recognizer.sources.open_source`` (tests).
+        profile_path: the personal profile to start with (None or "": none).
     """
 
     #: A new packet is waiting in :meth:`take_latest`.
@@ -101,6 +153,28 @@ class RecognitionWorker(QThread):
     model_failed = Signal(str)
     #: A one-line remark for the status bar (e.g. a locator fell back to another mode).
     notice = Signal(str)
+    #: The active profile is in use: folder, name, letters with samples, number of samples.
+    #: The folder is "" when no profile is active.
+    profile_loaded = Signal(str, str, str, int)
+    #: A profile could not be used or changed: folder, one-line reason. When it was the
+    #: active profile, recognition goes on without one.
+    profile_failed = Signal(str, str)
+    #: A profile's samples changed on disk (added, removed, the profile deleted): folder.
+    profile_changed = Signal(str)
+    #: Samples were saved: folder, letter, their ids, why ("capture" or "teach").
+    samples_added = Signal(str, str, list, str)
+    #: Samples were deleted: folder, their ids.
+    samples_removed = Signal(str, list)
+    #: Teaching found nothing to learn from (one line, e.g. no hand in the last second).
+    teach_failed = Signal(str)
+    #: Capture mode: letter, samples kept, samples wanted, what the last frame was
+    #: ("no hand", "moving", "steady", "captured").
+    capture_progress = Signal(str, int, int, str)
+    #: Capture mode kept all the samples it wanted of a letter.
+    capture_finished = Signal(str)
+    #: How well a profile separates its letters: folder, LeaveOneOut (None when it cannot be
+    #: worked out), one-line reason when it cannot.
+    profile_evaluated = Signal(str, object, str)
 
     def __init__(
         self,
@@ -110,6 +184,7 @@ class RecognitionWorker(QThread):
         model_path: str | Path | None = None,
         pace: bool = True,
         source_opener: SourceOpener | None = None,
+        profile_path: str | Path | None = None,
         parent: Any = None,
     ) -> None:
         super().__init__(parent)
@@ -138,6 +213,17 @@ class RecognitionWorker(QThread):
         self.frames_processed = 0
         self.frames_published = 0
         self._frame_errors = 0
+        # Capture and teaching (worker thread).
+        self._capture: _Capture | None = None
+        self._recent: deque[tuple[float, np.ndarray, HandObservation]] = deque(maxlen=RECENT_FRAMES)
+        self._kept_recent: list[tuple[float, np.ndarray, HandObservation]] | None = None
+        # The profile thread's (see the module docstring).
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._profile_thread: threading.Thread | None = None
+        self._profile_path = ""
+        self._captured_ids: dict[tuple[str, str], list[str]] = {}
+        if profile_path:
+            self.set_profile(profile_path)
 
     # ------------------------------------------------------------------ GUI side
 
@@ -149,10 +235,19 @@ class RecognitionWorker(QThread):
         return packet
 
     def stop(self, timeout: float = 1.0) -> bool:
-        """Ask the loop to finish and wait up to ``timeout`` seconds; True when it has."""
+        """Ask the loop to finish and wait up to ``timeout`` seconds; True when it has.
+
+        A profile job under way is waited for within the same time (it stops at the next job).
+        """
+        started = time.monotonic()
         self._stop_requested.set()
         self._wake.set()
-        return self.wait(int(timeout * 1000))
+        self._jobs.put(None)
+        stopped = self.wait(int(timeout * 1000))
+        thread = self._profile_thread
+        if thread is not None:
+            thread.join(max(0.0, timeout - (time.monotonic() - started)))
+        return stopped
 
     def apply_settings(self, settings: AppSettings) -> None:
         """Use new recognition settings (threshold, hold time, locator, mirror)."""
@@ -184,6 +279,62 @@ class RecognitionWorker(QThread):
         """The model in use (None while none is loaded)."""
         return self._classifier
 
+    # -- profiles (every call returns at once; the answer comes as a signal) --------------
+
+    def set_profile(self, path: str | Path | None) -> None:
+        """Personalise recognition with the profile at ``path`` (None or "": no profile).
+
+        Answered by ``profile_loaded`` or ``profile_failed``.
+        """
+        self._queue_job(functools.partial(self._job_set_profile, str(path or "")))
+
+    def create_profile(self, path: str | Path, name: str) -> None:
+        """Make an empty profile at ``path`` (an existing one there is kept); ``profile_changed``."""
+        self._queue_job(functools.partial(self._job_create, str(path), name))
+
+    def start_capture(self, path: str | Path, letter: str, wanted: int) -> None:
+        """Capture mode: save ``wanted`` samples of ``letter`` from the coming frames to ``path``."""
+        capture = _Capture(str(path), letter, int(wanted))
+        self._submit(lambda: setattr(self, "_capture", capture))
+
+    def stop_capture(self) -> None:
+        """Leave capture mode (what was captured is kept)."""
+        self._submit(lambda: setattr(self, "_capture", None))
+
+    def discard_capture(self, path: str | Path, letter: str) -> None:
+        """Delete the samples of ``letter`` that capture mode saved to ``path`` in this run."""
+        self._queue_job(functools.partial(self._job_discard_capture, str(path), letter))
+
+    def evaluate_profile(self, path: str | Path) -> None:
+        """Leave-one-out check of the profile at ``path`` with the model in use; ``profile_evaluated``."""
+        self._queue_job(functools.partial(self._job_evaluate, str(path)))
+
+    def keep_recent_frames(self) -> None:
+        """Hold on to the last second of frames with a hand, for :meth:`teach`."""
+        self._submit(self._keep_recent)
+
+    def drop_kept_frames(self) -> None:
+        """Forget the frames :meth:`keep_recent_frames` kept (teaching was cancelled)."""
+        self._submit(lambda: setattr(self, "_kept_recent", None))
+
+    def teach(self, path: str | Path, name: str, letter: str) -> None:
+        """Add the kept frames (else the last second's) as samples of ``letter`` to the profile at
+        ``path``, creating it (called ``name``) when needed; ``samples_added`` or ``teach_failed``."""
+        self._submit(lambda: self._teach(str(path), name, letter))
+
+    def remove_samples(self, path: str | Path, ids: list[str]) -> None:
+        """Delete samples by id from the profile at ``path``; ``samples_removed``."""
+        self._queue_job(functools.partial(self._job_remove, str(path), list(ids), None))
+
+    def remove_letter(self, path: str | Path, letter: str) -> None:
+        """Delete every sample of ``letter`` from the profile at ``path``; ``samples_removed``."""
+        self._queue_job(functools.partial(self._job_remove, str(path), [], letter))
+
+    def delete_profile(self, path: str | Path) -> None:
+        """Delete the whole profile folder; ``profile_changed`` (and ``profile_loaded`` with no
+        profile when it was the active one)."""
+        self._queue_job(functools.partial(self._job_delete, str(path)))
+
     @property
     def source_spec(self) -> str:
         """The spec of the source open now."""
@@ -193,10 +344,20 @@ class RecognitionWorker(QThread):
         self._commands.put(command)
         self._wake.set()
 
+    def _add_job(self, job: Callable[[], None]) -> None:
+        self._jobs.put(job)
+
+    def _queue_job(self, job: Callable[[], None]) -> None:
+        """(GUI side.) A profile job, passed on by the frame loop, so that jobs keep the order of
+        the calls and come after the samples of the frames the loop has already processed."""
+        self._submit(lambda: self._add_job(job))
+
     # ------------------------------------------------------------------ worker side
 
     def run(self) -> None:
         """The loop: commands, pacing, read, process, publish; until stop() is called."""
+        self._profile_thread = threading.Thread(target=self._run_jobs, name="profile-jobs", daemon=True)
+        self._profile_thread.start()
         try:
             self._start_up()
             self._loop()
@@ -204,6 +365,7 @@ class RecognitionWorker(QThread):
             log.exception("recognition worker failed")
             self.notice.emit("Recognition stopped after an unexpected error (see the log)")
         finally:
+            self._jobs.put(None)
             self._close_source()
 
     def _start_up(self) -> None:
@@ -274,6 +436,7 @@ class RecognitionWorker(QThread):
         self._pipeline = Pipeline(classifier, locator, config=self._pipeline_config(self._settings))
         self._classifier = classifier
         self.model_loaded.emit(classifier)
+        self._add_job(self._job_rebuild)
 
     def _pipeline_config(self, settings: AppSettings) -> Any:
         from recognizer.pipeline import PipelineConfig
@@ -301,9 +464,11 @@ class RecognitionWorker(QThread):
                 locator = make_locator(config.locator)
             self._pipeline = Pipeline(classifier, locator, config=config)
         else:
+            # The personal model belongs to the old model's embeddings: rebuilt for this one below.
             self._pipeline.set_classifier(classifier)
         self._classifier = classifier
         self.model_loaded.emit(classifier)
+        self._add_job(self._job_rebuild)
 
     def _apply_settings(self, settings: AppSettings) -> None:
         self._settings = settings
@@ -449,6 +614,10 @@ class RecognitionWorker(QThread):
             pending = self._pipeline.committer.pending
             if result.model_input is not None:
                 model_input = gray_to_qimage(result.model_input)
+            if result.hand is not None and result.hand.landmarks is not None:
+                self._recent.append((captured_at, frame, result.hand))
+            if self._capture is not None:
+                self._capture_step(self._capture, frame, result)
         mirror = self._settings.mirror
         image = bgr_to_qimage(frame, mirror=mirror)
         if self._last_frame_at is not None:
@@ -477,3 +646,255 @@ class RecognitionWorker(QThread):
         if notify:
             self.frames_published += 1
             self.result_ready.emit()
+
+    # ------------------------------------------------------------------ capture and teaching
+    # (worker thread)
+
+    def _capture_step(self, capture: _Capture, frame: np.ndarray, result: FrameResult) -> None:
+        """Keep ``frame`` as a sample when one hand is held steady and it is not a near-duplicate."""
+        import numpy as np
+
+        from recognizer.profile import sample_from_frame
+
+        hand = result.hand
+        if hand is None or hand.landmarks is None or result.model_input is None:
+            capture.last_landmarks = None
+            capture.state = "no hand"
+        else:
+            points = np.asarray(hand.landmarks, np.float32)[:, :2]
+            previous, capture.last_landmarks = capture.last_landmarks, points
+            motion = (
+                math.inf
+                if previous is None
+                else float(np.linalg.norm(points - previous, axis=1).mean()) / max(hand.box.side, 1.0)
+            )
+            crop = result.model_input.astype(np.float32)
+            if motion > STEADY_MOTION:
+                capture.state = "moving"
+            elif result.timestamp - capture.last_kept_at < CAPTURE_MIN_GAP or (
+                capture.last_kept_crop is not None
+                and float(np.abs(crop - capture.last_kept_crop).mean()) < DUPLICATE_DIFF
+            ):
+                capture.state = "steady"
+            else:
+                config = self._pipeline.config
+                sample = sample_from_frame(
+                    frame,
+                    hand,
+                    capture.letter,
+                    margin=config.crop_margin,
+                    mirror=bool(config.mirror_left and hand.handedness == "left"),
+                    source="calibration",
+                    model=self._classifier.name if self._classifier is not None else "",
+                )
+                capture.kept += 1
+                capture.last_kept_at = result.timestamp
+                capture.last_kept_crop = crop
+                capture.state = "captured"
+                self._add_job(
+                    functools.partial(self._job_add, capture.path, "", capture.letter, [sample], "capture")
+                )
+        if capture.reported != (capture.kept, capture.state):
+            capture.reported = (capture.kept, capture.state)
+            self.capture_progress.emit(capture.letter, capture.kept, capture.wanted, capture.state)
+        if capture.kept >= capture.wanted:
+            self._capture = None
+            self.capture_finished.emit(capture.letter)
+
+    def _keep_recent(self) -> None:
+        if not self._recent or time.monotonic() - self._recent[-1][0] > TEACH_MAX_AGE:
+            self._kept_recent = []
+            return
+        newest = self._recent[-1][0]
+        self._kept_recent = [item for item in self._recent if item[0] >= newest - TEACH_SECONDS]
+
+    def _teach(self, path: str, name: str, letter: str) -> None:
+        kept, self._kept_recent = self._kept_recent, None
+        if kept is None:
+            self._keep_recent()
+            kept, self._kept_recent = self._kept_recent, None
+        if not kept or self._pipeline is None:
+            if self._pipeline is not None and self._pipeline.config.locator != "mediapipe":
+                hint = "teaching needs the hand's landmarks: choose the mediapipe locator"
+            else:
+                hint = "sign the letter, then teach it"
+            self.teach_failed.emit(
+                f"Nothing to teach {letter} from: no hand was seen in the last seconds; {hint}"
+            )
+            return
+        if len(kept) > TEACH_MAX_SAMPLES:
+            step = len(kept) / TEACH_MAX_SAMPLES
+            kept = [kept[int(i * step)] for i in range(TEACH_MAX_SAMPLES)]
+        config = self._pipeline.config
+        model = self._classifier.name if self._classifier is not None else ""
+        frames = [(frame, hand) for _, frame, hand in kept]
+        self._add_job(functools.partial(self._job_teach, path, name, letter, frames, config, model))
+
+    # ------------------------------------------------------------------ the profile thread
+
+    def _run_jobs(self) -> None:
+        from recognizer.errors import RecognizerError
+
+        while True:
+            job = self._jobs.get()
+            if job is None or self._stop_requested.is_set():
+                return
+            try:
+                job()
+            except RecognizerError as exc:  # ProfileError and friends: already one line
+                self._report_profile_problem(job, str(exc))
+            except Exception as exc:  # a profile job must not end the thread
+                log.exception("profile job failed")
+                self._report_profile_problem(job, f"{type(exc).__name__}: {exc}")
+
+    def _report_profile_problem(self, job: Callable[[], None], message: str) -> None:
+        path = ""
+        if isinstance(job, functools.partial) and job.args:
+            path = str(job.args[0])
+        self.profile_failed.emit(path, message)
+
+    def _job_set_profile(self, path: str) -> None:
+        self._profile_path = path
+        self._job_rebuild()
+
+    def _job_rebuild(self) -> None:
+        """Open the active profile and build its personal model for the model in use."""
+        from recognizer.errors import RecognizerError
+        from recognizer.profile import PersonalModel, Profile
+
+        path = self._profile_path
+        classifier = self._classifier
+        if not path:
+            self._submit(lambda: self._install_personal(classifier, None, "", "", "", 0))
+            return
+        try:
+            profile = Profile.open(path)
+        except RecognizerError as exc:
+            self._profile_path = ""
+            self._submit(lambda: self._install_personal(classifier, None, "", "", "", 0))
+            self.profile_failed.emit(path, str(exc))
+            return
+        if profile.problems:
+            self.notice.emit(
+                f"Profile {profile.name}: {len(profile.problems)} problem(s), skipped ({profile.problems[0]})"
+            )
+        counts = profile.counts()
+        letters = "".join(letter for letter, n in counts.items() if n)
+        personal: PersonalModel | None = None
+        if classifier is not None and classifier.has_embedding and len(profile):
+            try:
+                personal = PersonalModel.from_profile(profile, classifier)
+            except RecognizerError as exc:
+                self._profile_path = ""
+                self._submit(lambda: self._install_personal(classifier, None, "", "", "", 0))
+                self.profile_failed.emit(path, str(exc))
+                return
+        if classifier is None:
+            # The model is still loading: say which profile it is now, personalise once it is in.
+            self.profile_loaded.emit(path, profile.name, letters, len(profile))
+            return
+        n = len(profile)
+        self._submit(lambda: self._install_personal(classifier, personal, path, profile.name, letters, n))
+
+    def _install_personal(
+        self,
+        classifier: Classifier | None,
+        personal: PersonalModel | None,
+        path: str,
+        name: str,
+        letters: str,
+        n: int,
+    ) -> None:
+        """(Worker thread.) Use ``personal`` if the model it was built for is still in use."""
+        if self._pipeline is not None:
+            if self._pipeline.classifier is not classifier:
+                return  # the model changed meanwhile; a rebuild for the new one is queued
+            self._pipeline.set_personal(personal)
+        self.profile_loaded.emit(path, name, letters, n)
+
+    def _open_or_create(self, path: str, name: str = "") -> Any:
+        from recognizer.profile import MANIFEST, Profile
+
+        if name and not (Path(path) / MANIFEST).exists():
+            return Profile.create(path, name)
+        return Profile.open(path)
+
+    def _job_create(self, path: str, name: str) -> None:
+        from recognizer.profile import Profile
+
+        Profile.create(path, name)
+        self.profile_changed.emit(path)
+
+    def _job_add(self, path: str, name: str, letter: str, samples: list[Sample], purpose: str) -> None:
+        profile = self._open_or_create(path, name)
+        ids = profile.add(samples)
+        if purpose == "capture":
+            self._captured_ids.setdefault((path, letter), []).extend(ids)
+        self.samples_added.emit(path, letter, ids, purpose)
+        self.profile_changed.emit(path)
+        if path == self._profile_path:
+            self._job_rebuild()
+
+    def _job_teach(
+        self, path: str, name: str, letter: str, frames: list[tuple[Any, Any]], config: Any, model: str
+    ) -> None:
+        from recognizer.profile import sample_from_frame
+
+        samples = [
+            sample_from_frame(
+                frame,
+                hand,
+                letter,
+                margin=config.crop_margin,
+                mirror=bool(config.mirror_left and hand.handedness == "left"),
+                source="teach",
+                model=model,
+            )
+            for frame, hand in frames
+        ]
+        self._job_add(path, name, letter, samples, "teach")
+
+    def _job_discard_capture(self, path: str, letter: str) -> None:
+        ids = self._captured_ids.pop((path, letter), [])
+        if ids:
+            self._job_remove(path, ids, None)
+
+    def _job_remove(self, path: str, ids: list[str], letter: str | None) -> None:
+        from recognizer.profile import Profile
+
+        profile = Profile.open(path)
+        if letter is not None:
+            ids = [e["id"] for e in profile.entries() if e["letter"] == letter]
+        profile.remove(ids)
+        gone = set(ids)
+        for kept in self._captured_ids.values():
+            kept[:] = [i for i in kept if i not in gone]
+        self.samples_removed.emit(path, ids)
+        self.profile_changed.emit(path)
+        if path == self._profile_path:
+            self._job_rebuild()
+
+    def _job_delete(self, path: str) -> None:
+        from recognizer.profile import Profile
+
+        Profile.open(path).delete()
+        if path == self._profile_path:
+            self._profile_path = ""
+            self._job_rebuild()
+        self.profile_changed.emit(path)
+
+    def _job_evaluate(self, path: str) -> None:
+        from recognizer.profile import PersonalModel, Profile
+
+        classifier = self._classifier
+        if classifier is None or not classifier.has_embedding:
+            reason = classifier.embedding_unavailable if classifier is not None else "no model is loaded"
+            self.profile_evaluated.emit(path, None, reason)
+            return
+        profile = Profile.open(path)
+        if len(profile) == 0:
+            self.profile_evaluated.emit(path, None, "the profile has no samples yet")
+            return
+        features = profile.features(classifier)
+        personal = PersonalModel(features.embeddings, features.labels, name=profile.name)
+        self.profile_evaluated.emit(path, personal.leave_one_out(features.probabilities), "")

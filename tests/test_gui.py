@@ -89,6 +89,8 @@ class TruthClassifier:
             test_metrics={"test_accuracy": 1.0},
         )
         self.source: Any = None
+        self.has_embedding = False
+        self.embedding_unavailable = "the truth stand-in has no embedding output"
 
     def __call__(self, images: np.ndarray) -> list[Prediction]:
         truth = getattr(self.source, "truth", None)
