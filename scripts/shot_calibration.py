@@ -5,7 +5,7 @@ Run under a real (or virtual) X server so that fonts and the style render as use
     xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/shot_calibration.py docs/calibration.png
 
 The profile goes to a temporary data folder, never the user's. The demo spells HELLO first,
-so the dialog is moved to H and the picture is taken once the ring is partly filled.
+so the dialog is moved to H and the picture is taken once the ring has begun to fill (later, the demo has moved on to E).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
                 dialog.resize(1180, 640)
                 dialog.start("Ana")
                 dialog.show_letter(dialog._letters.index("H"))
-        elif 6 <= dialog.ring.value() <= 11 and dialog.video.has_frame():
+        elif 3 <= dialog.ring.value() <= 11 and dialog.video.has_frame():
             out.parent.mkdir(parents=True, exist_ok=True)
             ok = dialog.grab().save(str(out))
             print(f"saved {out}: {ok}, ring {dialog.ring.value()}/{dialog.ring.maximum()}")
