@@ -176,7 +176,7 @@ class Classifier:
         embedding output) for ``(N, 28, 28)`` uint8 crops, from one inference."""
         batch = normalize(images)
         if len(batch) == 0:
-            empty = np.zeros((0, self.embedding_size), np.float32) if self.has_embedding else None
+            empty = np.zeros((0, self.embedding_size or 0), np.float32) if self.has_embedding else None
             return np.zeros((0, NUM_CLASSES), dtype=np.float32), empty
         if self._fixed_batch:
             runs = [
@@ -211,7 +211,11 @@ class Classifier:
         if not self.has_embedding:
             raise ModelFormatError(self.embedding_unavailable)
         images = np.asarray(images)
-        parts = [self.run(images[i : i + batch_size])[1] for i in range(0, len(images), batch_size)]
+        parts = [
+            emb
+            for i in range(0, len(images), batch_size)
+            if (emb := self.run(images[i : i + batch_size])[1]) is not None
+        ]
         return np.concatenate(parts, axis=0) if parts else np.zeros((0, self.embedding_size or 0), np.float32)
 
     def __call__(self, images: np.ndarray) -> list[Prediction]:

@@ -220,8 +220,9 @@ def combine_views(predictions: list[Prediction], personal: PersonalModel | None 
         return predictions[0]
     probs = np.mean([p.probabilities for p in predictions], axis=0)
     embedding = None
-    if all(p.embedding is not None for p in predictions):
-        embedding = np.mean([p.embedding for p in predictions], axis=0)
+    embeddings = [p.embedding for p in predictions if p.embedding is not None]
+    if len(embeddings) == len(predictions):
+        embedding = np.mean(embeddings, axis=0)
         if personal is not None:
             probs = personal.blend(probs, embedding)
     best = int(np.argmax(probs))
