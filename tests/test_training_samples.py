@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,7 @@ import pytest
 
 from recognizer.preprocess import LETTERS, NUM_CLASSES
 from recognizer.profile import MANIFEST, SAMPLES_DIR, Profile, Sample
+from tests.conftest import REPO_ROOT
 from training import cli
 from training.config import ConfigError, TrainConfig
 from training.data import DatasetError, bundled_csv
@@ -174,3 +177,18 @@ def test_short_run_trains_and_validates_on_the_samples(
 
     config = TrainConfig.load(out / "config.json")
     assert config.samples == str(profile.resolve()) and config.samples_share == 0.2
+
+
+def test_cli_bad_samples_fail_before_tensorflow_loads(tmp_path: Path) -> None:
+    code = (
+        "import sys; from training import cli; "
+        f"rc = cli.main(['--out', {str(tmp_path / 'run')!r}, '--samples', {str(tmp_path / 'nope')!r}]); "
+        "print(rc, 'tensorflow' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout.split() == ["2", "False"], result.stdout + result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"asl-train: error: --samples: {tmp_path / 'nope'}: no such profile folder"
+    ]
