@@ -896,5 +896,5 @@ class RecognitionWorker(QThread):
             self.profile_evaluated.emit(path, None, "the profile has no samples yet")
             return
         features = profile.features(classifier)
-        personal = PersonalModel(features.embeddings, features.labels, name=profile.name)
+        personal = PersonalModel(features.embeddings, features.labels, features.landmarks, name=profile.name)
         self.profile_evaluated.emit(path, personal.leave_one_out(features.probabilities), "")

@@ -15,13 +15,16 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
 from recognizer.errors import RecognizerError, SourceError
 from recognizer.preprocess import LETTERS, NUM_CLASSES
 from recognizer.types import FrameResult
+
+if TYPE_CHECKING:
+    from recognizer.profile import PersonalModel
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +38,10 @@ def _error(prog: str, message: str) -> int:
     return EXIT_USER_ERROR
 
 
-def _add_engine_args(parser: argparse.ArgumentParser) -> None:
+def _add_engine_args(parser: argparse.ArgumentParser, *, profile: bool = True) -> None:
     from recognizer.pipeline import default_locator_mode, locator_modes
+
+    parser.set_defaults(prog=parser.prog, profile=None)
 
     modes = locator_modes()
     parser.add_argument(
@@ -50,6 +55,14 @@ def _add_engine_args(parser: argparse.ArgumentParser) -> None:
         "--crop-margin", type=float, default=None, help="scale of the hand box before cropping"
     )
     parser.add_argument("--no-mirror", action="store_true", help="do not mirror left hands")
+    if profile:
+        parser.add_argument(
+            "--profile",
+            type=Path,
+            default=None,
+            metavar="PROFILE_DIR",
+            help="blend in a personal profile (asl-profile build); letters it lacks keep the model's answer",
+        )
     parser.add_argument(
         "--threads",
         type=int,
@@ -73,7 +86,40 @@ def _build_pipeline(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if args.threads is not None:
         changes["num_threads"] = args.threads if args.threads > 0 else None
     config = config.replace(**changes) if changes else config
-    return Pipeline.from_config(config, model_path=args.model)
+    pipeline = Pipeline.from_config(config, model_path=args.model, profile=args.profile)
+    if pipeline.personal is not None:
+        _note_profile(pipeline.personal, prog=args.prog)
+    return pipeline
+
+
+def _note_profile(personal: PersonalModel, prog: str) -> None:
+    """One stderr line for a profile that lacks letters, one for its problems."""
+    covered = len(personal.letters)
+    if covered < NUM_CLASSES:
+        missing = "".join(letter for letter in LETTERS if letter not in personal.letters)
+        print(
+            f"{prog}: note: profile {personal.name!r} covers {covered} of {NUM_CLASSES} letters; "
+            f"{missing} keep the model's answer",
+            file=sys.stderr,
+        )
+    if personal.problems:
+        print(
+            f"{prog}: profile {personal.name!r}: {len(personal.problems)} problem(s) skipped: "
+            + "; ".join(personal.problems),
+            file=sys.stderr,
+        )
+
+
+def _profile_record(personal: PersonalModel | None) -> dict[str, Any] | None:
+    if personal is None:
+        return None
+    return {
+        "name": personal.name,
+        "path": personal.path,
+        "samples": len(personal),
+        "letters": personal.letters,
+        "problems": list(personal.problems),
+    }
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -419,11 +465,21 @@ class _Progress:
                 self.stream.write(f"{self.label}: {done}/{self.total} ({rate:.1f} img/s)\n")
 
 
+def _profile_text(profile: dict[str, Any] | None) -> str:
+    if profile is None:
+        return "none"
+    return (
+        f"{profile['name']} ({profile['path']}): {profile['samples']} samples, "
+        f"{len(profile['letters'])} of {NUM_CLASSES} letters"
+    )
+
+
 def _format_report(report: dict[str, Any]) -> str:
     lines = [
         f"dataset      {report['dir']}",
         f"model        {report['model']} ({', '.join(report['providers'])})",
         f"locator      {report['locator']}  (crop margin {report['crop_margin']}, mirror left {report['mirror_left']})",
+        f"profile      {_profile_text(report['profile'])}",
         f"images       {report['n_images']} scored, {report['n_unreadable']} unreadable skipped",
         f"top-1        {report['top1']:.1%}",
         f"top-3        {report['top3']:.1%}",
@@ -537,6 +593,7 @@ def eval_main(argv: Sequence[str] | None = None) -> int:
         "locator": pipeline.config.locator,
         "crop_margin": pipeline.config.crop_margin,
         "mirror_left": pipeline.config.mirror_left,
+        "profile": _profile_record(pipeline.personal),
         "seconds": round(seconds, 2),
         "images_per_second": round(len(items) / max(seconds, 1e-9), 2),
         **report.summary(),

@@ -232,8 +232,10 @@ class Profile:
             profile.problems.append(
                 f"{len(foreign)} file(s) in {SAMPLES_DIR}/ not in the profile, ignored (e.g. {foreign[0]})"
             )
+        # Reported through ``problems`` (the CLIs print one line, the app a message); the
+        # log only repeats them for -v.
         for problem in profile.problems:
-            log.warning("profile %s: %s", path, problem)
+            log.info("profile %s: %s", path, problem)
         return profile
 
     @staticmethod
@@ -316,7 +318,7 @@ class Profile:
                 message = f"sample {e['id']}: image damaged, skipped"
                 if message not in self.problems:
                     self.problems.append(message)
-                    log.warning("profile %s: %s", self.path, message)
+                    log.info("profile %s: %s", self.path, message)
                 continue
             k_common = len(v)
             views.append(v)
@@ -585,6 +587,8 @@ class PersonalModel:
             embedding alone.
         config: method, scale, blend weight.
         name: shown in the app and the CLIs (the profile's name).
+        path: the profile folder it was built from ("" when built from arrays).
+        problems: the profile's one-line problems (damaged samples skipped) when it was built.
     """
 
     def __init__(
@@ -594,9 +598,14 @@ class PersonalModel:
         landmarks: np.ndarray | None = None,
         config: AdaptConfig | None = None,
         name: str = "",
+        *,
+        path: str = "",
+        problems: Sequence[str] = (),
     ) -> None:
         self.config = config or AdaptConfig()
         self.name = name
+        self.path = path
+        self.problems: tuple[str, ...] = tuple(problems)
         emb = np.asarray(embeddings, np.float64)
         self._labels = np.asarray(labels, np.int64)
         if emb.ndim != 2 or len(emb) != len(self._labels):
@@ -646,7 +655,15 @@ class PersonalModel:
     ) -> PersonalModel:
         """Embed ``profile``'s samples with ``classifier`` (cached) and build the model."""
         feats = profile.features(classifier)
-        return cls(feats.embeddings, feats.labels, feats.landmarks, config, name=profile.name)
+        return cls(
+            feats.embeddings,
+            feats.labels,
+            feats.landmarks,
+            config,
+            name=profile.name,
+            path=str(profile.path),
+            problems=profile.problems,
+        )
 
     def __len__(self) -> int:
         return len(self._labels)

@@ -287,7 +287,8 @@ def test_leave_one_out_equals_refitting_without_each_sample(method: str, with_cn
             p[covered] = (1 - config.weight) * p[covered] + config.weight * mass * opinion
             predicted.append(int(np.argmax(p)))
     right = {
-        LETTERS[c]: int(sum(1 for t, p in zip(labels, predicted, strict=True) if t == c and p == t)) for c in set(labels)
+        LETTERS[c]: int(sum(1 for t, p in zip(labels, predicted, strict=True) if t == c and p == t))
+        for c in set(labels)
     }
     assert {k: v[0] for k, v in fast.per_letter.items()} == right
     assert fast.accuracy < 1.0 or all(v[0] == v[1] for v in fast.per_letter.values())

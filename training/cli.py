@@ -121,6 +121,17 @@ def _parser() -> argparse.ArgumentParser:
         help="progress bar on the terminal, or JSON lines on stdout (default bar)",
     )
     parser.add_argument("--mixed-precision", action="store_true", help="float16 compute on GPU")
+    parser.add_argument(
+        "--samples",
+        metavar="PROFILE_DIR",
+        help="mix a personal profile's samples (asl-profile build) into training and validation",
+    )
+    parser.add_argument(
+        "--samples-share",
+        type=float,
+        metavar="F",
+        help=f"share of the training rows the samples make up, oversampled (default {defaults.samples_share})",
+    )
     return parser
 
 
@@ -204,6 +215,8 @@ def _build_config(args: argparse.Namespace) -> TrainConfig:
                 ("--limit", args.limit),
                 ("--no-augment", args.no_augment or None),
                 ("--mixed-precision", args.mixed_precision or None),
+                ("--samples", args.samples),
+                ("--samples-share", args.samples_share),
             )
             if value is not None
         ]
@@ -211,6 +224,8 @@ def _build_config(args: argparse.Namespace) -> TrainConfig:
             log.warning("--resume uses the run's config.json; ignoring %s", ", ".join(ignored))
         return config.replace(out_dir=str(out), device=args.device or config.device)
     base = TrainConfig()
+    if args.samples_share is not None and not args.samples:
+        raise ConfigError("--samples-share needs --samples PROFILE_DIR")
     return TrainConfig(
         out_dir=str(out),
         train_csv=str(Path(args.train).resolve()) if args.train else None,
@@ -222,6 +237,8 @@ def _build_config(args: argparse.Namespace) -> TrainConfig:
         device=args.device or "auto",
         mixed_precision=args.mixed_precision,
         augment=AugmentConfig(enabled=False) if args.no_augment else base.augment,
+        samples=str(Path(args.samples).resolve()) if args.samples else None,
+        samples_share=args.samples_share if args.samples_share is not None else base.samples_share,
     )
 
 
@@ -251,7 +268,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         try:
             config = _build_config(args)
-        except ConfigError as exc:
+            if config.samples is not None:
+                # A bad profile fails here, in a second, before TensorFlow loads.
+                from training.samples import load_profile_samples
+
+                load_profile_samples(config.samples)
+        except (ConfigError, DatasetError) as exc:
             emitter.error(_one_line(exc))
             return EXIT_BAD_INPUT
 

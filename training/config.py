@@ -79,6 +79,10 @@ class TrainConfig:
     limit: int | None = None
     device: str = "auto"
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    #: A personal profile folder whose samples are mixed in (``training/samples.py``); None: none.
+    samples: str | None = None
+    #: Share of the training rows the profile's samples make up (oversampled to it).
+    samples_share: float = 0.1
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHITECTURES:
@@ -101,6 +105,8 @@ class TrainConfig:
             raise ConfigError("min_learning_rate must be positive and at most learning_rate")
         if self.early_stopping_patience < 1:
             raise ConfigError("early_stopping_patience must be at least 1")
+        if not 0.0 < self.samples_share < 1.0:
+            raise ConfigError(f"samples_share must be in (0, 1), got {self.samples_share}")
         if self.limit is not None and self.limit < 100:
             raise ConfigError(f"limit must be at least 100 rows, got {self.limit}")
 

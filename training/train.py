@@ -37,6 +37,7 @@ from training.data import Dataset, bundled_csv, load_dataset, stratified_split, 
 from training.export import atomic_target, export_onnx, save_keras
 from training.handmask import MaskingCancelledError, cached_mask_images
 from training.model import make_model
+from training.samples import SampleMix, load_profile_samples, mix_samples
 
 log = logging.getLogger(__name__)
 
@@ -455,6 +456,7 @@ def train(
     out = config.out_path
     _check_out_dir(out, resume)
     train_data, test_data = _load_data(config)  # DatasetError here leaves the output folder untouched
+    profile_samples = load_profile_samples(config.samples) if config.samples is not None else None
     if len(test_data) < 256:
         log.warning("test set has %d rows; the ONNX check wants at least 256", len(test_data))
     strategy, device = _select_device(config.device)
@@ -465,6 +467,18 @@ def train(
         rows = stratified_subset(indices, config.limit, config.seed)
         images, indices = images[rows], indices[rows]
     train_rows, val_rows = stratified_split(indices, config.val_fraction, config.seed)
+    mix: SampleMix | None = None
+    if profile_samples is not None:
+        mix = mix_samples(
+            profile_samples,
+            len(train_rows),
+            share=config.samples_share,
+            val_fraction=config.val_fraction,
+            seed=config.seed,
+        )
+    train_x, train_y, val_x, val_y, val_from_profile = _with_samples(
+        images, indices, train_rows, val_rows, mix
+    )
     checkpoint_dir = out / CHECKPOINT_DIR
     state = _State.load(checkpoint_dir / _STATE) if resume else _State()
     state.wall_seconds_before = state.wall_seconds
@@ -480,6 +494,12 @@ def train(
         try:  # before anything is written: cancelling here leaves --out as it was
             all_twins, all_found = _hand_masks(images, on_event, should_stop)  # cached per CSV
             twins = (all_twins[train_rows], all_found[train_rows])
+            if mix is not None:  # the samples already are the app's masked crops: no twins
+                n_extra = len(mix.train_indices)
+                twins = (
+                    np.concatenate([twins[0], mix.train_images]),
+                    np.concatenate([twins[1], np.zeros(n_extra, dtype=twins[1].dtype)]),
+                )
         except MaskingCancelledError:
             log.info("cancelled while preparing hand masks; nothing was written")
             return _cancelled_result(out, device, config, state)
@@ -494,15 +514,15 @@ def train(
                 "event": "start",
                 "device": device,
                 "epochs": config.epochs,
-                "train_rows": len(train_rows),
-                "val_rows": len(val_rows),
+                "train_rows": len(train_y),
+                "val_rows": len(val_y),
                 "out": str(out),
             }
         )
 
-    train_ds = make_dataset(images[train_rows], indices[train_rows], config, training=True, masked=twins)
-    val_ds = make_dataset(images[val_rows], indices[val_rows], config, training=False)
-    steps_per_epoch = math.ceil(len(train_rows) / config.batch_size)
+    train_ds = make_dataset(train_x, train_y, config, training=True, masked=twins)
+    val_ds = make_dataset(val_x, val_y, config, training=False)
+    steps_per_epoch = math.ceil(len(train_y) / config.batch_size)
     try:
         if mixed:
             keras.mixed_precision.set_global_policy("mixed_float16")
@@ -548,7 +568,7 @@ def train(
     keras_probs = export_model.predict(test_x, batch_size=512, verbose=0)
     metrics = reports.classification_metrics(test_data.indices, keras_probs)
     train_seconds = sum(h.train_seconds for h in history)
-    trained_images = len(train_rows) * len(history)
+    trained_images = len(train_y) * len(history)
     metrics.update(
         {
             "epochs_run": len(history),
@@ -557,8 +577,10 @@ def train(
             "stopped_early": state.stopped_early,
             "monitor": config.monitor,
             "best_monitor_value": state.best_value,
-            "train_rows": len(train_rows),
-            "val_rows": len(val_rows),
+            "train_rows": len(train_y),
+            "val_rows": len(val_y),
+            "samples": mix.summary if mix is not None else None,
+            "val_accuracy_by_source": _val_accuracy_by_source(export_model, val_x, val_y, val_from_profile),
             "train_csv_sha256": train_data.sha256,
             "test_csv_sha256": test_data.sha256,
             "device": device,
@@ -613,6 +635,42 @@ def train(
         keras_path=out / "model.keras",
         metrics=metrics,
     )
+
+
+def _with_samples(
+    images: np.ndarray,
+    indices: np.ndarray,
+    train_rows: np.ndarray,
+    val_rows: np.ndarray,
+    mix: SampleMix | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Training and validation arrays, the profile's rows (if any) after the Sign-MNIST ones:
+    ``(train_x, train_y, val_x, val_y, val_from_profile)``."""
+    train_x, train_y = images[train_rows], indices[train_rows]
+    val_x, val_y = images[val_rows], indices[val_rows]
+    val_from_profile = np.zeros(len(val_y), dtype=bool)
+    if mix is not None:
+        train_x = np.concatenate([train_x, mix.train_images])
+        train_y = np.concatenate([train_y, mix.train_indices])
+        val_x = np.concatenate([val_x, mix.val_images])
+        val_y = np.concatenate([val_y, mix.val_indices])
+        val_from_profile = np.concatenate([val_from_profile, np.ones(len(mix.val_indices), dtype=bool)])
+    return train_x, train_y, val_x, val_y, val_from_profile
+
+
+def _val_accuracy_by_source(
+    model: keras.Model, val_x: np.ndarray, val_y: np.ndarray, from_profile: np.ndarray
+) -> dict[str, dict[str, Any]]:
+    """Accuracy of the final (best-epoch) model on each part of the validation set."""
+    predicted = model.predict(normalize(val_x), batch_size=512, verbose=0).argmax(axis=1)
+    out: dict[str, dict[str, Any]] = {}
+    for source, rows in (("sign_mnist", ~from_profile), ("profile", from_profile)):
+        if rows.any():
+            out[source] = {
+                "accuracy": round(float(np.mean(predicted[rows] == val_y[rows])), 4),
+                "n": int(rows.sum()),
+            }
+    return out
 
 
 def _float32_copy(model: keras.Model, config: TrainConfig) -> keras.Model:
