@@ -764,15 +764,21 @@ class RecognitionWorker(QThread):
 
         path = self._profile_path
         classifier = self._classifier
-        if not path:
+
+        def without_profile(error: str = "") -> None:
+            if error:
+                self._profile_path = ""
             self._submit(lambda: self._install_personal(classifier, None, "", "", "", 0))
+            if error:
+                self.profile_failed.emit(path, error)
+
+        if not path:
+            without_profile()
             return
         try:
             profile = Profile.open(path)
         except RecognizerError as exc:
-            self._profile_path = ""
-            self._submit(lambda: self._install_personal(classifier, None, "", "", "", 0))
-            self.profile_failed.emit(path, str(exc))
+            without_profile(str(exc))
             return
         if profile.problems:
             self.notice.emit(
@@ -785,9 +791,7 @@ class RecognitionWorker(QThread):
             try:
                 personal = PersonalModel.from_profile(profile, classifier)
             except RecognizerError as exc:
-                self._profile_path = ""
-                self._submit(lambda: self._install_personal(classifier, None, "", "", "", 0))
-                self.profile_failed.emit(path, str(exc))
+                without_profile(str(exc))
                 return
         if classifier is None:
             # The model is still loading: say which profile it is now, personalise once it is in.
@@ -813,11 +817,10 @@ class RecognitionWorker(QThread):
         self.profile_loaded.emit(path, name, letters, n)
 
     def _open_or_create(self, path: str, name: str = "") -> Any:
-        from recognizer.profile import MANIFEST, Profile
+        from recognizer.profile import Profile
 
-        if name and not (Path(path) / MANIFEST).exists():
-            return Profile.create(path, name)
-        return Profile.open(path)
+        # Profile.create opens a profile that is already there.
+        return Profile.create(path, name) if name else Profile.open(path)
 
     def _job_create(self, path: str, name: str) -> None:
         from recognizer.profile import Profile
@@ -896,5 +899,5 @@ class RecognitionWorker(QThread):
             self.profile_evaluated.emit(path, None, "the profile has no samples yet")
             return
         features = profile.features(classifier)
-        personal = PersonalModel(features.embeddings, features.labels, features.landmarks, name=profile.name)
+        personal = PersonalModel.from_features(features, profile)
         self.profile_evaluated.emit(path, personal.leave_one_out(features.probabilities), "")

@@ -32,7 +32,7 @@ import logging
 import re
 import shutil
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -91,11 +91,6 @@ class Sample:
     model: str = ""
     created: str = field(default_factory=_now)
     id: str = ""
-
-    @property
-    def image(self) -> np.ndarray:
-        """The 28x28 crop the classifier sees (the first view)."""
-        return self.views[0]
 
 
 def sample_from_frame(
@@ -277,11 +272,6 @@ class Profile:
     def ids(self) -> list[str]:
         return [e["id"] for e in self._entries]
 
-    @property
-    def letters(self) -> list[str]:
-        """The letter of each sample, in manifest order."""
-        return [e["letter"] for e in self._entries]
-
     def entries(self) -> list[dict[str, Any]]:
         """The manifest entries (copies): id, letter, created, source, model, handedness, landmarks."""
         return [dict(e) for e in self._entries]
@@ -305,14 +295,17 @@ class Profile:
         """The 96x96 hand crop of one sample, or None when it is missing or damaged."""
         return _decode_png(self.path / SAMPLES_DIR / f"{sample_id}.hand.png")
 
-    def load_images(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """Every readable sample's views: ``(N, K, 28, 28)`` uint8, class indices ``(N,)``, ids.
+    def load_images(self, ids: Collection[str] | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Every readable sample's views (or those of ``ids``): ``(N, K, 28, 28)`` uint8,
+        class indices ``(N,)``, ids.
 
         Samples whose image cannot be read are skipped and added to ``problems``.
         """
-        views, labels, ids = [], [], []
+        views, labels, read = [], [], []
         k_common: int | None = None
         for e in self._entries:
+            if ids is not None and e["id"] not in ids:
+                continue
             v = self.views(e["id"])
             if v is None or (k_common is not None and len(v) != k_common):
                 message = f"sample {e['id']}: image damaged, skipped"
@@ -323,10 +316,10 @@ class Profile:
             k_common = len(v)
             views.append(v)
             labels.append(LETTERS.index(e["letter"]))
-            ids.append(e["id"])
+            read.append(e["id"])
         if not views:
             return np.zeros((0, 1, INPUT_SIZE, INPUT_SIZE), np.uint8), np.zeros(0, np.int64), []
-        return np.stack(views), np.asarray(labels, np.int64), ids
+        return np.stack(views), np.asarray(labels, np.int64), read
 
     # -- changing it -----------------------------------------------------------------------
 
@@ -386,6 +379,7 @@ class Profile:
         self._entries = []
 
     def rename(self, name: str) -> None:
+        """Give the profile another display name (the folder keeps its name)."""
         self.name = name
         self._save_manifest()
 
@@ -424,7 +418,7 @@ class Profile:
         missing = [i for i in wanted if i not in have]
         emb_new: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         if missing:
-            views, _, ids = self._subset_images(missing)
+            views, _, ids = self.load_images(set(missing))
             if len(ids):
                 probs, emb = embed_views(classifier, views, flip=flip)
                 emb_new = {i: (emb[n], probs[n]) for n, i in enumerate(ids)}
@@ -457,15 +451,6 @@ class Profile:
             except OSError as exc:  # a read-only profile still works, only slower
                 log.info("profile cache not written: %s", exc)
         return feats
-
-    def _subset_images(self, ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        wanted = set(ids)
-        full = Profile(self.path, self.name, self.created, [e for e in self._entries if e["id"] in wanted])
-        views, labels, got = full.load_images()
-        for p in full.problems:
-            if p not in self.problems:
-                self.problems.append(p)
-        return views, labels, got
 
 
 @dataclass(frozen=True, eq=False)
@@ -618,8 +603,6 @@ class PersonalModel:
             self._lm_std = marks.std(axis=0) + 1e-3
         present = np.zeros(NUM_CLASSES, bool)
         present[self._labels] = True
-        #: Which letters have samples.
-        self.covered: np.ndarray = present
         self._covered_idx = np.flatnonzero(present)
         self._x = self._features(emb, landmarks)
         targets = (self._labels[:, None] == self._covered_idx[None, :]).astype(np.float64)
@@ -650,11 +633,10 @@ class PersonalModel:
         return _unit(np.hstack([emb, self.config.landmark_weight * _unit(marks)]))
 
     @classmethod
-    def from_profile(
-        cls, profile: Profile, classifier: Classifier, config: AdaptConfig | None = None
+    def from_features(
+        cls, feats: SampleFeatures, profile: Profile, config: AdaptConfig | None = None
     ) -> PersonalModel:
-        """Embed ``profile``'s samples with ``classifier`` (cached) and build the model."""
-        feats = profile.features(classifier)
+        """The model of ``profile`` from its samples' features (``profile.features(classifier)``)."""
         return cls(
             feats.embeddings,
             feats.labels,
@@ -664,6 +646,13 @@ class PersonalModel:
             path=str(profile.path),
             problems=profile.problems,
         )
+
+    @classmethod
+    def from_profile(
+        cls, profile: Profile, classifier: Classifier, config: AdaptConfig | None = None
+    ) -> PersonalModel:
+        """Embed ``profile``'s samples with ``classifier`` (cached) and build the model."""
+        return cls.from_features(profile.features(classifier), profile, config)
 
     def __len__(self) -> int:
         return len(self._labels)

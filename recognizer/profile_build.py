@@ -247,7 +247,7 @@ def summarize_profile(profile: Profile, classifier: Classifier) -> ProfileSummar
     Raises :class:`ProfileError` when the model has no embedding output.
     """
     feats = profile.features(classifier)
-    personal = PersonalModel(feats.embeddings, feats.labels, feats.landmarks, name=profile.name)
+    personal = PersonalModel.from_features(feats, profile)
     cnn_right = (
         float(np.mean(np.argmax(feats.probabilities, axis=1) == feats.labels)) if len(feats.labels) else 0.0
     )
