@@ -36,7 +36,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from recognizer.classifier import Classifier, bundled_model_path  # noqa: E402
-from recognizer.pipeline import Pipeline, PipelineConfig, default_locator_mode, make_locator  # noqa: E402
+from recognizer.locate import make_locator  # noqa: E402
+from recognizer.pipeline import Pipeline, PipelineConfig  # noqa: E402
+from recognizer.settings import DEFAULT_LOCATOR  # noqa: E402
 from recognizer.sources import open_source  # noqa: E402
 
 #: "pipeline" is Pipeline.process alone (locate+crop+classify+commit); "total" adds decode.
@@ -161,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--model", type=Path, default=None, help="ONNX model (default: bundled, else a tiny one)"
     )
-    parser.add_argument("--locator", default=None, help=f"locator mode (default: {default_locator_mode()})")
+    parser.add_argument("--locator", default=None, help=f"locator mode (default: {DEFAULT_LOCATOR})")
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
@@ -170,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the numbers here")
     args = parser.parse_args(argv)
 
-    locator_mode = args.locator or default_locator_mode()
+    locator_mode = args.locator or DEFAULT_LOCATOR
     model, model_label = _model_path(args.model)
     frames = _encoded_frames(args.frames)
     all_cpus = set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else {0}

@@ -34,8 +34,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from recognizer.engine import build_engine  # noqa: E402
 from recognizer.hands.features import FEATURE_SIZE, landmark_features  # noqa: E402
-from recognizer.pipeline import Pipeline  # noqa: E402
 from recognizer.preprocess import LETTERS, NUM_CLASSES  # noqa: E402
 from recognizer.profile import AdaptConfig, PersonalModel  # noqa: E402
 
@@ -63,7 +63,7 @@ def extract(root: Path, model: Path | None = None, progress: bool = True) -> Dev
     from recognizer.cli import find_letter_images
     from recognizer.sources import read_image
 
-    pipeline = Pipeline.from_config(model_path=model)
+    pipeline = build_engine(model_path=model)
     width = pipeline.classifier.embedding_size  # type: ignore[attr-defined]
     items = find_letter_images(root)
     paths, sources, labels, found, probs, embs, marks = [], [], [], [], [], [], []

@@ -87,6 +87,11 @@ class Classifier:
         self(np.zeros((1, INPUT_SIZE, INPUT_SIZE), dtype=np.uint8))
         log.info("loaded %s (%s) on %s", self.name, self.path, ", ".join(self.providers))
 
+    @property
+    def session_threads(self) -> int:
+        """The intra-op thread count the onnxruntime session runs with (0 = its default)."""
+        return int(self._session.get_session_options().intra_op_num_threads)
+
     @classmethod
     def bundled(cls, **kwargs: object) -> Classifier:
         """The model shipped in ``recognizer/models/``; ``ModelFormatError`` when it is absent."""

@@ -19,17 +19,18 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
+from recognizer import settings
 from recognizer.errors import RecognizerError, SourceError
 from recognizer.preprocess import LETTERS, NUM_CLASSES
+from recognizer.settings import EXIT_OK, EXIT_USER_ERROR
 from recognizer.types import FrameResult
 
 if TYPE_CHECKING:
+    from recognizer.pipeline import Pipeline, PipelineConfig
     from recognizer.profile import PersonalModel
 
 log = logging.getLogger(__name__)
 
-EXIT_OK = 0
-EXIT_USER_ERROR = 2
 NO_HAND = "none"
 
 
@@ -39,21 +40,11 @@ def _error(prog: str, message: str) -> int:
 
 
 def _add_engine_args(parser: argparse.ArgumentParser, *, profile: bool = True) -> None:
-    from recognizer.pipeline import default_locator_mode, locator_modes
-
+    """The engine's options, with defaults, ranges and help from :data:`recognizer.settings.SETTINGS`."""
     parser.set_defaults(prog=parser.prog, profile=None)
-
-    modes = locator_modes()
-    parser.add_argument(
-        "--locator",
-        default=None,
-        choices=modes or None,
-        help=f"hand localisation mode (default: {default_locator_mode()})",
-    )
+    settings.setting("locator").add_argument(parser, "--locator")
     parser.add_argument("--model", type=Path, default=None, help="ONNX model (default: the bundled model)")
-    parser.add_argument(
-        "--crop-margin", type=float, default=None, help="scale of the hand box before cropping"
-    )
+    settings.setting("crop_margin").add_argument(parser, "--crop-margin")
     parser.add_argument("--no-mirror", action="store_true", help="do not mirror left hands")
     if profile:
         parser.add_argument(
@@ -63,30 +54,28 @@ def _add_engine_args(parser: argparse.ArgumentParser, *, profile: bool = True) -
             metavar="PROFILE_DIR",
             help="blend in a personal profile (asl-profile build); letters it lacks keep the model's answer",
         )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="onnxruntime threads per model (default 1; 0 = onnxruntime's choice)",
-    )
+    settings.setting("num_threads").add_argument(parser, "--threads")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does")
 
 
-def _build_pipeline(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from recognizer.pipeline import Pipeline, PipelineConfig
+def _engine_config(args: argparse.Namespace) -> PipelineConfig:
+    """The engine settings the options ask for (the table's defaults for the rest)."""
+    from recognizer.pipeline import PipelineConfig
 
-    config = PipelineConfig()
-    changes: dict[str, Any] = {}
-    if args.locator:
-        changes["locator"] = args.locator
-    if args.crop_margin is not None:
-        changes["crop_margin"] = args.crop_margin
+    changes: dict[str, Any] = {
+        name: getattr(args, name)
+        for name in ("locator", "crop_margin", "num_threads")
+        if getattr(args, name, None) is not None
+    }
     if args.no_mirror:
         changes["mirror_left"] = False
-    if args.threads is not None:
-        changes["num_threads"] = args.threads if args.threads > 0 else None
-    config = config.replace(**changes) if changes else config
-    pipeline = Pipeline.from_config(config, model_path=args.model, profile=args.profile)
+    return PipelineConfig(**changes)
+
+
+def _build_pipeline(args: argparse.Namespace) -> Pipeline:
+    from recognizer.engine import build_engine
+
+    pipeline = build_engine(_engine_config(args), model_path=args.model, profile=args.profile)
     if pipeline.personal is not None:
         _note_profile(pipeline.personal, prog=args.prog)
     return pipeline

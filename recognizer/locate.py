@@ -32,14 +32,10 @@ import numpy as np
 from recognizer.hands.geometry import RotatedRect, angle_up, landmarks_to_roi, palm_to_roi
 from recognizer.hands.models import LANDMARK_MODEL_PATH, PALM_MODEL_PATH, HandLandmarker, PalmDetector
 from recognizer.preprocess import SquareBox
+from recognizer.settings import DEFAULT_LOCATOR, LOCATOR_MODES
 from recognizer.types import HandObservation
 
 LOG = logging.getLogger(__name__)
-
-#: Names accepted by :func:`make_locator`.
-LOCATOR_MODES: tuple[str, ...] = ("mediapipe", "box", "full")
-#: The mode used when none is chosen.
-DEFAULT_LOCATOR: str = "mediapipe"
 
 
 @runtime_checkable

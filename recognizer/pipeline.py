@@ -16,15 +16,13 @@ import dataclasses
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from recognizer import preprocess
+from recognizer import preprocess, settings
 from recognizer.commit import LetterCommitter
-from recognizer.errors import RecognizerError
 from recognizer.hands.features import landmark_features
 from recognizer.preprocess import LETTERS
 from recognizer.types import FrameResult, HandObservation, Prediction
@@ -34,9 +32,6 @@ if TYPE_CHECKING:
     from recognizer.profile import PersonalModel
 
 log = logging.getLogger(__name__)
-
-#: Used when recognizer.locate cannot tell its own default.
-FALLBACK_LOCATOR = "full"
 
 
 class HandLocator(Protocol):
@@ -53,88 +48,32 @@ class LetterClassifier(Protocol):
     def __call__(self, images: np.ndarray) -> list[Prediction]: ...
 
 
-def default_locator_mode() -> str:
-    """``recognizer.locate.DEFAULT_LOCATOR`` when that module is present, else ``"full"``."""
-    try:
-        from recognizer.locate import DEFAULT_LOCATOR
-    except ImportError:
-        return FALLBACK_LOCATOR
-    return str(DEFAULT_LOCATOR)
-
-
-def locator_modes() -> tuple[str, ...]:
-    """The locator modes this installation offers."""
-    try:
-        from recognizer.locate import LOCATOR_MODES
-    except ImportError:
-        return ()
-    return tuple(LOCATOR_MODES)
-
-
-def make_locator(mode: str, **kwargs: Any) -> HandLocator:
-    """``recognizer.locate.make_locator`` with a one-line error when it cannot be built."""
-    try:
-        from recognizer.locate import make_locator as _make_locator
-    except ImportError as exc:
-        raise RecognizerError("hand localisation (recognizer.locate) is not installed") from exc
-    try:
-        return _make_locator(mode, **kwargs)
-    except RecognizerError:
-        raise
-    except (ValueError, KeyError) as exc:
-        raise RecognizerError(f"locator {mode!r}: {exc}") from exc
-
-
 @dataclass(frozen=True)
 class PipelineConfig:
     """Settings of the engine; the GUI keeps one and sends a new one on change.
 
-    Attributes:
-        locator: hand localisation mode (``recognizer.locate.LOCATOR_MODES``).
-        confidence_threshold: smoothed confidence needed to commit a letter.
-        hold_seconds: how long a letter must be held to commit.
-        space_after_seconds: hand gone this long -> a space (None: never).
-        smoothing_seconds: moving-average window of the committer.
-        mirror_left: flip left hands so they look like the right hands the
-            model was trained on.
-        crop_margin: the locator's hand box is scaled by this before cropping
-            (default: ``preprocess.HAND_CROP_MARGIN`` when present).
-        crop_background: for ``preprocess.crop_hand``: ``"auto"`` (mask the
-            background light grey when landmarks are known), ``"frame"`` or ``"light"``.
-        test_time_views: average the classifier over several crops of the hand
-            (``preprocess.crop_hand_views``: two mask widths, plus their mirror
-            images when the model was trained with horizontal flips). Needs
-            landmarks and the ``"auto"`` background; measured on the dev photos
-            +2.9 points top-1 for about 0.7 ms a frame.
-        num_threads: onnxruntime threads per session (classifier and MediaPipe
-            locator); None = onnxruntime's default. 1 by default: the models are
-            small, and onnxruntime's spinning worker threads cost 2-4x in wall
-            time when the cores are shared (GUI thread, camera decode, other
-            programs); measured on the dev set, 62 ms vs 250 ms per photo on a
-            busy 2-core machine.
+    One field per entry of :data:`recognizer.settings.SETTINGS`, which holds each
+    one's default, range and meaning; values are checked against it here, so a
+    config that exists is a valid one (:class:`~recognizer.settings.SettingError`
+    otherwise). ``num_threads`` 0 means onnxruntime's own choice.
     """
 
-    locator: str = field(default_factory=default_locator_mode)
-    #: The bundled model is trained with label smoothing 0.1, so its confidences top out near
-    #: 0.9; on the dev photos 0.4 commits letters that are right 81% of the time and keeps
-    #: 74% of the right ones (benchmarks/REAL_PHOTOS.md, "Confidence threshold").
-    confidence_threshold: float = 0.4
-    hold_seconds: float = 0.6
-    space_after_seconds: float | None = 1.5
-    smoothing_seconds: float = 0.3
-    mirror_left: bool = True
-    crop_margin: float = field(default_factory=lambda: float(getattr(preprocess, "HAND_CROP_MARGIN", 1.15)))
-    crop_background: str = "auto"
-    test_time_views: bool = True
-    num_threads: int | None = 1
+    locator: str = settings.default("locator")
+    confidence_threshold: float = settings.default("confidence_threshold")
+    hold_seconds: float = settings.default("hold_seconds")
+    space_after_seconds: float | None = settings.default("space_after_seconds")
+    smoothing_seconds: float = settings.default("smoothing_seconds")
+    mirror_left: bool = settings.default("mirror_left")
+    crop_margin: float = settings.default("crop_margin")
+    crop_background: str = settings.default("crop_background")
+    test_time_views: bool = settings.default("test_time_views")
+    num_threads: int = settings.default("num_threads")
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.confidence_threshold <= 1.0:
-            raise ValueError(f"confidence_threshold must be in 0..1, got {self.confidence_threshold}")
-        if self.hold_seconds < 0 or self.smoothing_seconds < 0:
-            raise ValueError("hold_seconds and smoothing_seconds must be >= 0")
-        if self.crop_margin <= 0:
-            raise ValueError(f"crop_margin must be positive, got {self.crop_margin}")
+        # The same table and checks as the command line and the app's saved settings:
+        # a NaN, an out-of-range number or an unknown name never reaches the engine.
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, settings.setting(f.name).parse(getattr(self, f.name)))
 
     def replace(self, **changes: Any) -> PipelineConfig:
         """A copy with some fields changed."""
@@ -151,9 +90,15 @@ class PipelineConfig:
 
 
 def locator_for_config(config: PipelineConfig) -> HandLocator:
-    """The locator ``config`` asks for (MediaPipe gets ``config.num_threads``)."""
-    if config.locator == "mediapipe" and config.num_threads is not None:
-        return make_locator(config.locator, num_threads=config.num_threads)
+    """The locator ``config`` asks for (MediaPipe gets ``config.num_threads``).
+
+    Raises:
+        RecognizerError: the locator's models are missing or cannot be loaded.
+    """
+    from recognizer.locate import make_locator
+
+    if config.locator == "mediapipe":
+        return make_locator(config.locator, num_threads=config.num_threads or None)
     return make_locator(config.locator)
 
 
@@ -261,36 +206,6 @@ class Pipeline:
         self._personal: PersonalModel | None = None
         self._frame_index = -1
         self._swap_lock = threading.Lock()
-
-    @classmethod
-    def from_config(
-        cls,
-        config: PipelineConfig | None = None,
-        model_path: str | Path | None = None,
-        profile: str | Path | None = None,
-    ) -> Pipeline:
-        """Build the locator, classifier (bundled model unless ``model_path``), committer,
-        and with ``profile`` (a profile folder) the personal model blended into every frame.
-
-        Raises:
-            ModelFormatError: the model is missing or invalid.
-            ProfileError: the profile is not usable (or the model has no embedding output).
-            RecognizerError: the locator mode is unknown or its models are missing.
-        """
-        from recognizer.classifier import Classifier, bundled_model_path
-
-        config = config or PipelineConfig()
-        threads = config.num_threads or 0
-        path = model_path if model_path is not None else bundled_model_path()
-        classifier = Classifier(path, intra_op_num_threads=threads)
-        personal = None
-        if profile is not None:
-            from recognizer.profile import load_personal_model
-
-            personal, _ = load_personal_model(profile, classifier)
-        pipeline = cls(classifier, locator_for_config(config), config=config)
-        pipeline.set_personal(personal)
-        return pipeline
 
     # -- hot swaps (any thread) -------------------------------------------------------
 

@@ -84,10 +84,11 @@ def model_scorers(model: Path, locator: str | None):  # type: ignore[no-untyped-
     a penalty for every frame whose top letter is wrong: the demo commits a
     letter only when it is read steadily.
     """
-    from recognizer.pipeline import Pipeline, PipelineConfig
+    from recognizer.engine import build_engine
+    from recognizer.pipeline import PipelineConfig
 
     config = PipelineConfig() if locator is None else PipelineConfig(locator=locator)
-    pipeline = Pipeline.from_config(config, model_path=model)
+    pipeline = build_engine(config, model_path=model)
     index = {letter: i for i, letter in enumerate(LETTERS)}
 
     def quick(image: np.ndarray, letter: str) -> float:

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from recognizer import cli
-from recognizer import pipeline as pipeline_module
 from recognizer.preprocess import LETTERS, NUM_CLASSES, SquareBox
 from recognizer.types import FrameResult, HandObservation, Prediction
 from tests.conftest import REPO_ROOT
@@ -36,9 +35,8 @@ class WholeFrameLocator:
 
 
 @pytest.fixture
-def engine(monkeypatch: pytest.MonkeyPatch, tiny_model_path: Path) -> list[str]:
-    """Arguments selecting the tiny model and a whole-frame locator."""
-    monkeypatch.setattr(pipeline_module, "make_locator", lambda mode, **kw: WholeFrameLocator())
+def engine(tiny_model_path: Path) -> list[str]:
+    """Arguments selecting the tiny model and the whole-frame locator."""
     return ["--model", str(tiny_model_path), "--locator", "full"]
 
 

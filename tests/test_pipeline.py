@@ -10,6 +10,7 @@ import pytest
 
 from recognizer import pipeline as pipeline_module
 from recognizer.classifier import Classifier
+from recognizer.pipeline import PipelineConfig
 from recognizer.preprocess import LETTERS, NUM_CLASSES, crop_to_input
 from recognizer.sources import SyntheticSource
 from recognizer.types import HandObservation, Prediction
@@ -141,7 +142,9 @@ def test_set_config_keeps_text_and_changes_rules(monkeypatch: pytest.MonkeyPatch
         built.append(mode)
         return TruthLocator(src)
 
-    monkeypatch.setattr(pipeline_module, "make_locator", fake_make_locator)
+    import recognizer.locate
+
+    monkeypatch.setattr(recognizer.locate, "make_locator", fake_make_locator)
     pipe = pipeline_module.Pipeline(OracleClassifier(src), TruthLocator(src), config=_config())
     for i in range(30):
         pipe.process(src.read(), i / 30)
@@ -161,15 +164,18 @@ def test_config_validation() -> None:
         _config(crop_margin=0)
 
 
-def test_default_locator_comes_from_locate_module() -> None:
-    locate = pytest.importorskip("recognizer.locate")
-    assert pipeline_module.PipelineConfig().locator == locate.DEFAULT_LOCATOR
-    assert pipeline_module.locator_modes() == tuple(locate.LOCATOR_MODES)
+def test_locator_names_are_defined_once() -> None:
+    from recognizer import locate, settings
+
+    assert locate.DEFAULT_LOCATOR is settings.DEFAULT_LOCATOR
+    assert locate.LOCATOR_MODES is settings.LOCATOR_MODES
+    assert pipeline_module.PipelineConfig().locator == settings.DEFAULT_LOCATOR
 
 
-def test_from_config_builds_a_working_pipeline(tiny_model_path: Path) -> None:
-    pytest.importorskip("recognizer.locate")
-    pipe = pipeline_module.Pipeline.from_config(_config(), model_path=tiny_model_path)
+def test_build_engine_builds_a_working_pipeline(tiny_model_path: Path) -> None:
+    from recognizer.engine import build_engine
+
+    pipe = build_engine(_config(), model_path=tiny_model_path)
     frame = SyntheticSource("synth:letters=A,hold=0.1").read()
     result = pipe.process(frame, 0.0)
     assert result.hand is not None and result.prediction is not None  # full-frame mode always has a "hand"
@@ -177,12 +183,11 @@ def test_from_config_builds_a_working_pipeline(tiny_model_path: Path) -> None:
     assert still.text == "" and still.prediction is not None
 
 
-def test_unknown_locator_mode_is_a_recognizer_error(tiny_model_path: Path) -> None:
-    pytest.importorskip("recognizer.locate")
-    from recognizer.errors import RecognizerError
+def test_unknown_locator_mode_is_refused_by_the_config() -> None:
+    from recognizer.settings import SettingError
 
-    with pytest.raises(RecognizerError, match="nope"):
-        pipeline_module.Pipeline.from_config(_config().replace(locator="nope"), model_path=tiny_model_path)
+    with pytest.raises(SettingError, match="'nope' is not one of mediapipe, box, full"):
+        _config().replace(locator="nope")
 
 
 def test_hot_swap_from_another_thread_while_processing(tiny_model_path: Path) -> None:
@@ -273,3 +278,34 @@ def test_test_time_views_average_over_mask_styles_and_flips_the_model_was_traine
     )
     _, _, one, _ = single.analyze(frame)
     assert one.letter == "A" and one.confidence == 1.0
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_build_engine_gives_every_session_the_configured_thread_count(threads: int) -> None:
+    from recognizer.engine import build_engine, session_threads
+
+    pipe = build_engine(PipelineConfig(locator="mediapipe", num_threads=threads))
+    assert session_threads(pipe) == {"classifier": threads, "palm": threads, "landmarks": threads}
+
+
+def test_build_engine_falls_back_to_another_locator_with_a_notice(monkeypatch: pytest.MonkeyPatch) -> None:
+    import recognizer.locate
+    from recognizer.engine import build_engine
+    from recognizer.errors import ModelFormatError
+
+    real = recognizer.locate.make_locator
+
+    def no_mediapipe(mode: str, **kw: object) -> object:
+        if mode == "mediapipe":
+            raise ModelFormatError("hand model not found: palm_detection.onnx")
+        return real(mode, **kw)
+
+    monkeypatch.setattr(recognizer.locate, "make_locator", no_mediapipe)
+    notices: list[str] = []
+    pipe = build_engine(PipelineConfig(locator="mediapipe"), locator_fallback="box", on_notice=notices.append)
+    assert pipe.config.locator == "box" and isinstance(pipe.locator, recognizer.locate.FixedBoxLocator)
+    assert notices == [
+        "Hand locator 'mediapipe' unavailable (hand model not found: palm_detection.onnx); using 'box'"
+    ]
+    with pytest.raises(ModelFormatError):
+        build_engine(PipelineConfig(locator="mediapipe"))

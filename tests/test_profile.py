@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from recognizer.classifier import Classifier
+from recognizer.engine import build_engine
 from recognizer.hands.features import FEATURE_SIZE, landmark_features, normalized_landmarks
-from recognizer.pipeline import Pipeline, PipelineConfig
+from recognizer.pipeline import PipelineConfig
 from recognizer.preprocess import LETTERS, NUM_CLASSES
 from recognizer.profile import (
     HAND_SIZE,
@@ -163,9 +164,7 @@ def test_model_without_embedding_is_refused_with_reason(profile: Profile, tmp_pa
     with pytest.raises(ProfileError, match="no embedding output"):
         load_personal_model(profile.path, plain)
     with pytest.raises(ProfileError, match="no embedding output"):
-        Pipeline.from_config(
-            PipelineConfig(locator="box"), model_path=tmp_path / "plain.onnx", profile=profile.path
-        )
+        build_engine(PipelineConfig(locator="box"), model_path=tmp_path / "plain.onnx", profile=profile.path)
 
 
 def test_embedding_output_is_read_in_the_same_run(tmp_path: Path) -> None:
@@ -315,7 +314,7 @@ def test_landmark_features_ignore_position_scale_rotation_and_mirroring() -> Non
 
 def test_pipeline_with_a_profile_from_demo_photos(tmp_path: Path) -> None:
     """Samples made from the demo photos, then the same photos read back with the profile active."""
-    pipeline = Pipeline.from_config()
+    pipeline = build_engine()
     prof = Profile.create(tmp_path / "demo")
     photos = sorted(DEMO.glob("*.jpg"))
     samples = []
@@ -331,7 +330,7 @@ def test_pipeline_with_a_profile_from_demo_photos(tmp_path: Path) -> None:
     assert opened.problems == [] and len(personal) == len(photos)
     loo = personal.leave_one_out()
     assert 0.0 <= loo.accuracy <= 1.0 and sum(n for _, n in loo.per_letter.values()) == len(photos)
-    with_profile = Pipeline.from_config(profile=prof.path)
+    with_profile = build_engine(profile=prof.path)
     assert with_profile.personal is not None and with_profile.personal.uses_landmarks
     right_without = right_with = 0
     for path in photos:
