@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from recognizer import preprocess as pp  # noqa: E402
 from recognizer.locate import MediaPipeLocator  # noqa: E402
-from recognizer.types import HandObservation  # noqa: E402
+from recognizer.types import HandObservation, SquareBox  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "data" / "real_hands_dev"
 SUFFIXES = {".jpg", ".jpeg", ".png"}
@@ -64,7 +64,7 @@ def locate_all(root: Path, cache: Path | None, landmark_model: Path | None) -> l
                 if data["found"][i]:
                     cx, cy, side, score, rot = data["box"][i]
                     hand = HandObservation(
-                        box=pp.SquareBox(float(cx), float(cy), float(side)),
+                        box=SquareBox(float(cx), float(cy), float(side)),
                         score=float(score),
                         landmarks=data["landmarks"][i].astype(np.float32),
                         handedness="right" if data["right"][i] else "left",
@@ -185,7 +185,7 @@ def score(samples: list[Sample], fn: CropFn, session: ort.InferenceSession, mirr
         if s.hand is None and fn is not variant_full:
             continue
         img = cv2.imread(str(s.path))
-        hand = s.hand or HandObservation(box=pp.SquareBox(0, 0, 1), score=0)
+        hand = s.hand or HandObservation(box=SquareBox(0, 0, 1), score=0)
         t0 = time.perf_counter()
         c = fn(img, hand)
         if mirror_left and s.hand is not None and s.hand.handedness == "left":

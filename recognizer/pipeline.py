@@ -27,7 +27,7 @@ from recognizer.commit import LetterCommitter
 from recognizer.errors import RecognizerError
 from recognizer.hands.features import landmark_features
 from recognizer.preprocess import LETTERS
-from recognizer.types import FrameResult, HandObservation, Prediction
+from recognizer.types import FrameResult, HandObservation, Prediction, SquareBox
 
 if TYPE_CHECKING:
     from recognizer.classifier import Classifier
@@ -178,7 +178,7 @@ def crop_for_classifier(frame: np.ndarray, hand: HandObservation, config: Pipeli
     x1, y1 = min(w, int(np.ceil(box.x0 + box.side))), min(h, int(np.ceil(box.y0 + box.side)))
     if x1 - x0 < 2 or y1 - y0 < 2:
         return preprocess.crop_to_input(frame, box, mirror=mirror)
-    local = preprocess.SquareBox(box.cx - x0, box.cy - y0, box.side)
+    local = SquareBox(box.cx - x0, box.cy - y0, box.side)
     return preprocess.crop_to_input(frame[y0:y1, x0:x1], local, mirror=mirror)
 
 

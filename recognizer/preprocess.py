@@ -2,23 +2,49 @@
 
 Training, inference, evaluation and the GUI all import from here; nothing else
 in the project may restate these constants or this arithmetic. Only numpy and
-OpenCV are used so that every layer can import it cheaply.
+OpenCV are used so that every layer can import it cheaply. The labels live in
+:mod:`recognizer.labels` and are re-exported here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
-if TYPE_CHECKING:  # types.py imports this module; only annotations need HandObservation
-    from recognizer.types import HandObservation
+from recognizer.labels import (
+    LETTERS,
+    NUM_CLASSES,
+    SIGN_MNIST_ABSENT_LABEL,
+    SIGN_MNIST_MAX_LABEL,
+    index_to_sign_mnist_label,
+    letter_for_index,
+    sign_mnist_label_to_index,
+    sign_mnist_labels_to_indices,
+)
+from recognizer.types import HandObservation, SquareBox
 
-#: The 24 static ASL letters, in class-index order. J and Z need motion.
-LETTERS: str = "ABCDEFGHIKLMNOPQRSTUVWXY"
-NUM_CLASSES: int = len(LETTERS)
+__all__ = [
+    "INPUT_SHAPE",
+    "INPUT_SIZE",
+    "LETTERS",
+    "NUM_CLASSES",
+    "PIXEL_OFFSET",
+    "PIXEL_SCALE",
+    "SIGN_MNIST_ABSENT_LABEL",
+    "SIGN_MNIST_MAX_LABEL",
+    "crop_square",
+    "crop_to_input",
+    "index_to_sign_mnist_label",
+    "letter_for_index",
+    "normalize",
+    "resize_to_input",
+    "sign_mnist_label_to_index",
+    "sign_mnist_labels_to_indices",
+    "to_gray",
+    "to_rgb",
+]
 
 #: Side of the square grayscale image the classifier sees.
 INPUT_SIZE: int = 28
@@ -28,46 +54,6 @@ INPUT_SHAPE: tuple[int, int, int] = (INPUT_SIZE, INPUT_SIZE, 1)
 #: model_input = pixel * PIXEL_SCALE + PIXEL_OFFSET, pixel in 0..255.
 PIXEL_SCALE: float = 1.0 / 255.0
 PIXEL_OFFSET: float = 0.0
-
-#: Sign-MNIST labels run 0..24 with 9 (J) never used.
-SIGN_MNIST_ABSENT_LABEL: int = 9
-SIGN_MNIST_MAX_LABEL: int = 24
-
-
-def sign_mnist_label_to_index(label: int) -> int:
-    """Map a Sign-MNIST label (0-24, 9 absent) to a class index (0-23).
-
-    Raises ``ValueError`` for 9 (J), 25 (Z) or anything else out of range.
-    """
-    label = int(label)
-    if label < 0 or label > SIGN_MNIST_MAX_LABEL or label == SIGN_MNIST_ABSENT_LABEL:
-        raise ValueError(f"Sign-MNIST label {label} is not one of 0-24 without 9")
-    return label if label < SIGN_MNIST_ABSENT_LABEL else label - 1
-
-
-def index_to_sign_mnist_label(index: int) -> int:
-    """Inverse of :func:`sign_mnist_label_to_index`."""
-    index = int(index)
-    if not 0 <= index < NUM_CLASSES:
-        raise ValueError(f"class index {index} is not in 0..{NUM_CLASSES - 1}")
-    return index if index < SIGN_MNIST_ABSENT_LABEL else index + 1
-
-
-def sign_mnist_labels_to_indices(labels: np.ndarray) -> np.ndarray:
-    """Vectorised :func:`sign_mnist_label_to_index`; raises on any bad label."""
-    labels = np.asarray(labels)
-    bad = (labels < 0) | (labels > SIGN_MNIST_MAX_LABEL) | (labels == SIGN_MNIST_ABSENT_LABEL)
-    if bad.any():
-        first = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"Sign-MNIST label {int(labels[first])} at position {first} is not one of 0-24 without 9"
-        )
-    return np.where(labels < SIGN_MNIST_ABSENT_LABEL, labels, labels - 1).astype(np.int64)
-
-
-def letter_for_index(index: int) -> str:
-    """The letter of a class index."""
-    return LETTERS[int(index)]
 
 
 def normalize(gray: np.ndarray) -> np.ndarray:
@@ -112,26 +98,6 @@ def resize_to_input(gray: np.ndarray) -> np.ndarray:
     h, w = gray.shape[:2]
     interp = cv2.INTER_AREA if (h >= INPUT_SIZE and w >= INPUT_SIZE) else cv2.INTER_LINEAR
     return cv2.resize(gray, (INPUT_SIZE, INPUT_SIZE), interpolation=interp)
-
-
-@dataclass(frozen=True)
-class SquareBox:
-    """An axis-aligned square in pixel coordinates: centre and side."""
-
-    cx: float
-    cy: float
-    side: float
-
-    @property
-    def x0(self) -> float:
-        return self.cx - self.side / 2
-
-    @property
-    def y0(self) -> float:
-        return self.cy - self.side / 2
-
-    def scaled(self, factor: float) -> SquareBox:
-        return SquareBox(self.cx, self.cy, self.side * factor)
 
 
 def crop_square(image: np.ndarray, box: SquareBox, border_value: int | tuple[int, ...] = 0) -> np.ndarray:

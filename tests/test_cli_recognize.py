@@ -15,8 +15,8 @@ import pytest
 
 from recognizer import cli
 from recognizer import pipeline as pipeline_module
-from recognizer.preprocess import LETTERS, NUM_CLASSES, SquareBox
-from recognizer.types import FrameResult, HandObservation, Prediction
+from recognizer.preprocess import LETTERS, NUM_CLASSES
+from recognizer.types import FrameResult, HandObservation, Prediction, SquareBox
 from tests.conftest import REPO_ROOT
 
 LINE = re.compile(

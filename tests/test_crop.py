@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from recognizer import preprocess as pp
-from recognizer.preprocess import SquareBox
-from recognizer.types import HandObservation
+from recognizer.types import HandObservation, SquareBox
 
 DATA = Path(__file__).parent / "data"
 

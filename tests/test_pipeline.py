@@ -12,7 +12,7 @@ from recognizer import pipeline as pipeline_module
 from recognizer.classifier import Classifier
 from recognizer.preprocess import LETTERS, NUM_CLASSES, crop_to_input
 from recognizer.sources import SyntheticSource
-from recognizer.types import HandObservation, Prediction
+from recognizer.types import HandObservation, Prediction, SquareBox
 
 
 class TruthLocator:
@@ -255,7 +255,7 @@ def test_test_time_views_average_over_mask_styles_and_flips_the_model_was_traine
     x0, y0 = lm.min(axis=0)
     x1, y1 = lm.max(axis=0)
     hand = HandObservation(
-        box=pipeline_module.preprocess.SquareBox((x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0)),
+        box=SquareBox((x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0)),
         score=1.0,
         landmarks=lm,
         handedness="right",
