@@ -10,7 +10,7 @@ import pytest
 
 from recognizer import pipeline as pipeline_module
 from recognizer.classifier import Classifier
-from recognizer.preprocess import LETTERS, NUM_CLASSES, crop_to_input
+from recognizer.preprocess import LETTERS, NUM_CLASSES, crop_hand
 from recognizer.sources import SyntheticSource
 from recognizer.types import HandObservation, Prediction, SquareBox
 
@@ -92,17 +92,12 @@ def test_space_after_the_hand_leaves() -> None:
 
 
 def test_crop_goes_through_the_shared_preprocessing() -> None:
-    from recognizer import preprocess
-
     src = SyntheticSource("synth:letters=A,hold=0.1,gap=0")
     frame = src.read()
     box = src.truth.box
     hand = HandObservation(box=box, score=1.0)
     got = pipeline_module.crop_for_classifier(frame, hand, _config(crop_margin=1.3, crop_background="frame"))
-    if hasattr(preprocess, "crop_hand"):
-        expected = preprocess.crop_hand(frame, hand, margin=1.3, mirror=False, background="frame")
-    else:
-        expected = crop_to_input(frame, box.scaled(1.3))
+    expected = crop_hand(frame, hand, margin=1.3, mirror=False, background="frame")
     assert np.array_equal(got, expected)
 
 
