@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from recognizer.commit import LetterCommitter
+from recognizer.crop import HAND_CROP_MARGIN, crop_hand, crop_hand_views
 from recognizer.errors import RecognizerError
 from recognizer.hands.features import landmark_features
-from recognizer.preprocess import HAND_CROP_MARGIN, LETTERS, crop_hand, crop_hand_views
+from recognizer.preprocess import LETTERS
 from recognizer.types import FrameResult, HandObservation, Prediction
 
 if TYPE_CHECKING:
@@ -97,11 +98,11 @@ class PipelineConfig:
         mirror_left: flip left hands so they look like the right hands the
             model was trained on.
         crop_margin: the locator's hand box is scaled by this before cropping
-            (default: ``preprocess.HAND_CROP_MARGIN``).
-        crop_background: for ``preprocess.crop_hand``: ``"auto"`` (mask the
+            (default: ``crop.HAND_CROP_MARGIN``).
+        crop_background: for ``crop.crop_hand``: ``"auto"`` (mask the
             background light grey when landmarks are known), ``"frame"`` or ``"light"``.
         test_time_views: average the classifier over several crops of the hand
-            (``preprocess.crop_hand_views``: two mask widths, plus their mirror
+            (``crop.crop_hand_views``: two mask widths, plus their mirror
             images when the model was trained with horizontal flips). Needs
             landmarks and the ``"auto"`` background; measured on the dev photos
             +2.9 points top-1 for about 0.7 ms a frame.
@@ -159,7 +160,7 @@ def locator_for_config(config: PipelineConfig) -> HandLocator:
 def crop_for_classifier(frame: np.ndarray, hand: HandObservation, config: PipelineConfig) -> np.ndarray:
     """The 28x28 uint8 model input for ``hand`` in ``frame`` (margin and mirroring from ``config``).
 
-    Goes through the shared hand crop, :func:`recognizer.preprocess.crop_hand`.
+    Goes through the shared hand crop, :func:`recognizer.crop.crop_hand`.
     """
     mirror = bool(config.mirror_left and hand.handedness == "left")
     return crop_hand(frame, hand, margin=config.crop_margin, mirror=mirror, background=config.crop_background)
@@ -178,7 +179,7 @@ def crop_views_for_classifier(
     """``(K, 28, 28)`` uint8 inputs for ``hand``; the first is :func:`crop_for_classifier`'s.
 
     K > 1 only with ``config.test_time_views``, landmarks and the ``"auto"``
-    background: then the views of :func:`recognizer.preprocess.crop_hand_views`.
+    background: then the views of :func:`recognizer.crop.crop_hand_views`.
     """
     if not config.test_time_views or hand.landmarks is None or config.crop_background != "auto":
         return crop_for_classifier(frame, hand, config)[None]

@@ -10,7 +10,8 @@ import pytest
 
 from recognizer import pipeline as pipeline_module
 from recognizer.classifier import Classifier
-from recognizer.preprocess import LETTERS, NUM_CLASSES, crop_hand
+from recognizer.crop import crop_hand
+from recognizer.preprocess import LETTERS, NUM_CLASSES
 from recognizer.sources import SyntheticSource
 from recognizer.types import HandObservation, Prediction, SquareBox
 
