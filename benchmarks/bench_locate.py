@@ -8,7 +8,7 @@ that moves a few pixels each frame. Measured per stage:
   landmark model, as on the first frame or after the hand was lost);
 - ``track``: the tracking path (landmark model on the ROI from the previous
   landmarks, warp included): the steady state while a hand is in view;
-- ``crop``: ``preprocess.crop_hand`` (light background from the landmark mask) -> 28x28;
+- ``crop``: ``crop.crop_hand`` (light background from the landmark mask) -> 28x28;
 - ``palm_model`` / ``landmark_model``: the bare onnxruntime calls.
 
 Run single-threaded (``--threads 1``, the budget is one core) and with
@@ -32,7 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from recognizer import preprocess  # noqa: E402
+from recognizer.crop import crop_hand  # noqa: E402
 from recognizer.hands.geometry import landmarks_to_roi  # noqa: E402
 from recognizer.locate import MediaPipeLocator  # noqa: E402
 
@@ -98,7 +98,7 @@ def bench(threads: int | None, n: int, landmark_model: Path | None = None) -> di
     hands = [loc.locate(f) for f in fs]
     if any(h is None for h in hands):
         raise RuntimeError("hand not found in a benchmark frame")
-    results["crop"] = timeit(lambda i: preprocess.crop_hand(fs[i % len(fs)], hands[i % len(fs)]), n)
+    results["crop"] = timeit(lambda i: crop_hand(fs[i % len(fs)], hands[i % len(fs)]), n)
 
     x, _ = loc.detector.letterbox(fs[0])
     results["palm_model"] = timeit(lambda i: loc.detector.session.run(None, {loc.detector.input_name: x}), n)

@@ -30,9 +30,11 @@ import onnxruntime as ort
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from recognizer import preprocess as pp  # noqa: E402
+from benchmarks.mask_variants import MASK_METHODS, crop_hand_masked_by, mask_hand_by  # noqa: E402
+from recognizer.crop import DEFAULT_MASK_STYLE, HAND_CROP_MARGIN, crop_hand, crop_hand_views  # noqa: E402
 from recognizer.locate import MediaPipeLocator  # noqa: E402
-from recognizer.types import HandObservation  # noqa: E402
+from recognizer.preprocess import LETTERS, crop_to_input, normalize  # noqa: E402
+from recognizer.types import HandObservation, SquareBox  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "data" / "real_hands_dev"
 SUFFIXES = {".jpg", ".jpeg", ".png"}
@@ -64,7 +66,7 @@ def locate_all(root: Path, cache: Path | None, landmark_model: Path | None) -> l
                 if data["found"][i]:
                     cx, cy, side, score, rot = data["box"][i]
                     hand = HandObservation(
-                        box=pp.SquareBox(float(cx), float(cy), float(side)),
+                        box=SquareBox(float(cx), float(cy), float(side)),
                         score=float(score),
                         landmarks=data["landmarks"][i].astype(np.float32),
                         handedness="right" if data["right"][i] else "left",
@@ -98,19 +100,24 @@ CropFn = Callable[[np.ndarray, HandObservation], np.ndarray]
 
 
 def variant_full(img: np.ndarray, hand: HandObservation) -> np.ndarray:
-    return pp.crop_to_input(img)
+    return crop_to_input(img)
 
 
 def variant_box(margin: float) -> CropFn:
-    return lambda img, hand: pp.crop_hand(img, hand, margin=margin, background="frame")
+    return lambda img, hand: crop_hand(img, hand, margin=margin, background="frame")
 
 
-def variant_style(margin: float = pp.HAND_CROP_MARGIN, **style: object) -> CropFn:
-    """``crop_hand`` with a light background made by ``MaskStyle(**style)`` (default style when empty)."""
-    mask_style = dataclasses.replace(pp.DEFAULT_MASK_STYLE, **style)  # type: ignore[arg-type]
+def variant_style(margin: float = HAND_CROP_MARGIN, method: str = "bones", **style: object) -> CropFn:
+    """``crop_hand`` with a light background made by ``MaskStyle(**style)`` (default style when empty).
+
+    ``method`` other than ``"bones"`` swaps the engine's mask for one of ``mask_variants``.
+    """
+    mask_style = dataclasses.replace(DEFAULT_MASK_STYLE, **style)  # type: ignore[arg-type]
 
     def fn(img: np.ndarray, hand: HandObservation) -> np.ndarray:
-        return pp.crop_hand(img, hand, margin=margin, background="light", style=mask_style)
+        if method == "bones":
+            return crop_hand(img, hand, margin=margin, background="light", style=mask_style)
+        return crop_hand_masked_by(method, img, hand, margin=margin, style=mask_style)
 
     return fn
 
@@ -165,17 +172,15 @@ VARIANTS: dict[str, CropFn] = {
     "default_skin": variant_style(method="skin"),
     "default_grabcut": variant_style(method="grabcut"),
     "default_tta_flip": variant_views(variant_style(), flip=True),
-    "crop_hand_views": lambda img, hand: pp.crop_hand_views(img, hand),
-    "crop_hand_views_noflip": lambda img, hand: pp.crop_hand_views(img, hand, flip=False),
+    "crop_hand_views": lambda img, hand: crop_hand_views(img, hand),
+    "crop_hand_views_noflip": lambda img, hand: crop_hand_views(img, hand, flip=False),
     "default_tta_margins": variant_views(*(variant_style(m) for m in (1.05, 1.15, 1.25))),
 }
 
 
 def classify(session: ort.InferenceSession, images: np.ndarray) -> np.ndarray:
     name = session.get_inputs()[0].name
-    probs = [
-        session.run(None, {name: pp.normalize(images[i : i + 256])})[0] for i in range(0, len(images), 256)
-    ]
+    probs = [session.run(None, {name: normalize(images[i : i + 256])})[0] for i in range(0, len(images), 256)]
     return np.concatenate(probs)
 
 
@@ -185,7 +190,7 @@ def score(samples: list[Sample], fn: CropFn, session: ort.InferenceSession, mirr
         if s.hand is None and fn is not variant_full:
             continue
         img = cv2.imread(str(s.path))
-        hand = s.hand or HandObservation(box=pp.SquareBox(0, 0, 1), score=0)
+        hand = s.hand or HandObservation(box=SquareBox(0, 0, 1), score=0)
         t0 = time.perf_counter()
         c = fn(img, hand)
         if mirror_left and s.hand is not None and s.hand.handedness == "left":
@@ -199,13 +204,13 @@ def score(samples: list[Sample], fn: CropFn, session: ort.InferenceSession, mirr
         crops = [c[0] for c in crops]
     else:
         probs = classify(session, np.stack(crops))
-    truth = np.array([pp.LETTERS.index(samples[i].letter) for i in idx])
+    truth = np.array([LETTERS.index(samples[i].letter) for i in idx])
     top3 = np.argsort(-probs, axis=1)[:, :3]
     n = len(samples)
     t1 = float((top3[:, 0] == truth).sum()) / n
     t3 = float((top3 == truth[:, None]).any(axis=1).sum()) / n
     per_letter = {}
-    for k, letter in enumerate(pp.LETTERS):
+    for k, letter in enumerate(LETTERS):
         total = sum(1 for s in samples if s.letter == letter)
         per_letter[letter] = float(((truth == k) & (top3[:, 0] == k)).sum()) / max(1, total)
     score.last_probs, score.last_truth = probs, truth  # type: ignore[attr-defined]  # for --thresholds
@@ -232,7 +237,7 @@ def mask_grid(
     for s in sorted(picked, key=lambda s: s.letter):
         img = cv2.imread(str(s.path))
         assert s.hand is not None and s.hand.landmarks is not None
-        mask = pp.mask_hand(img, s.hand.landmarks, method=method, forearm=pp.DEFAULT_MASK_STYLE.forearm)
+        mask = mask_hand_by(method, img, s.hand.landmarks, forearm=DEFAULT_MASK_STYLE.forearm)
         view = img.copy()
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         cv2.drawContours(view, contours, -1, (0, 255, 0), 2)
@@ -267,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated confidence thresholds: for the first variant, how many photos show a "
         "letter, how many of those are right, how many right answers are kept",
     )
-    parser.add_argument("--grid-method", default=pp.DEFAULT_MASK_STYLE.method, choices=pp.MASK_METHODS)
+    parser.add_argument("--grid-method", default="bones", choices=MASK_METHODS)
     args = parser.parse_args(argv)
     ort.set_default_logger_severity(3)
     samples = locate_all(args.data, args.cache, args.landmark_model)

@@ -31,9 +31,8 @@ import numpy as np
 
 from recognizer.hands.geometry import RotatedRect, angle_up, landmarks_to_roi, palm_to_roi
 from recognizer.hands.models import LANDMARK_MODEL_PATH, PALM_MODEL_PATH, HandLandmarker, PalmDetector
-from recognizer.preprocess import SquareBox
 from recognizer.settings import DEFAULT_LOCATOR, LOCATOR_MODES
-from recognizer.types import HandObservation
+from recognizer.types import HandObservation, SquareBox
 
 LOG = logging.getLogger(__name__)
 

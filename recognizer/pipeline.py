@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from recognizer import preprocess, settings
+from recognizer import settings
 from recognizer.commit import LetterCommitter
+from recognizer.crop import crop_hand, crop_hand_views
 from recognizer.hands.features import landmark_features
 from recognizer.preprocess import LETTERS
 from recognizer.types import FrameResult, HandObservation, Prediction
@@ -105,26 +106,10 @@ def locator_for_config(config: PipelineConfig) -> HandLocator:
 def crop_for_classifier(frame: np.ndarray, hand: HandObservation, config: PipelineConfig) -> np.ndarray:
     """The 28x28 uint8 model input for ``hand`` in ``frame`` (margin and mirroring from ``config``).
 
-    Goes through the shared preprocessing: ``preprocess.crop_hand`` when the
-    project has it (it may use the landmarks and roll), else ``crop_to_input``
-    on the margin-scaled box.
+    Goes through the shared hand crop, :func:`recognizer.crop.crop_hand`.
     """
     mirror = bool(config.mirror_left and hand.handedness == "left")
-    crop_hand = getattr(preprocess, "crop_hand", None)
-    if crop_hand is not None:
-        return crop_hand(
-            frame, hand, margin=config.crop_margin, mirror=mirror, background=config.crop_background
-        )
-    box = hand.box.scaled(config.crop_margin)
-    # Cut the box's neighbourhood first: crop_to_input converts (and takes the
-    # median of) the whole image it is given, which costs ~1 ms on a 640x480 frame.
-    h, w = frame.shape[:2]
-    x0, y0 = max(0, int(box.x0)), max(0, int(box.y0))
-    x1, y1 = min(w, int(np.ceil(box.x0 + box.side))), min(h, int(np.ceil(box.y0 + box.side)))
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return preprocess.crop_to_input(frame, box, mirror=mirror)
-    local = preprocess.SquareBox(box.cx - x0, box.cy - y0, box.side)
-    return preprocess.crop_to_input(frame[y0:y1, x0:x1], local, mirror=mirror)
+    return crop_hand(frame, hand, margin=config.crop_margin, mirror=mirror, background=config.crop_background)
 
 
 def trained_with_flips(classifier: object) -> bool:
@@ -140,18 +125,12 @@ def crop_views_for_classifier(
     """``(K, 28, 28)`` uint8 inputs for ``hand``; the first is :func:`crop_for_classifier`'s.
 
     K > 1 only with ``config.test_time_views``, landmarks and the ``"auto"``
-    background: then the views of ``preprocess.crop_hand_views``.
+    background: then the views of :func:`recognizer.crop.crop_hand_views`.
     """
-    crop_views = getattr(preprocess, "crop_hand_views", None)
-    if (
-        crop_views is None
-        or not config.test_time_views
-        or hand.landmarks is None
-        or config.crop_background != "auto"
-    ):
+    if not config.test_time_views or hand.landmarks is None or config.crop_background != "auto":
         return crop_for_classifier(frame, hand, config)[None]
     mirror = bool(config.mirror_left and hand.handedness == "left")
-    return crop_views(
+    return crop_hand_views(
         frame, hand, margin=config.crop_margin, mirror=mirror, flip=trained_with_flips(classifier)
     )
 

@@ -5,7 +5,7 @@ A profile is a folder::
     profile.json              name, creation time and the manifest: one entry per sample
                               (id, letter, time, source, model, handedness, 21 landmarks)
     samples/<id>.png          the 28x28 crops the classifier sees, side by side (one per
-                              mask view of ``preprocess.crop_hand_views``, unflipped)
+                              mask view of ``crop.crop_hand_views``, unflipped)
     samples/<id>.hand.png     a larger (96x96) masked grayscale crop of the hand
     cache/<model>.npz         embeddings and probabilities of the samples for one model
 
@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
-from recognizer import preprocess
+from recognizer.crop import HAND_CROP_MARGIN, crop_hand_views, fit_box, hand_crop_box, masked_hand_crop
 from recognizer.errors import RecognizerError
 from recognizer.hands.features import FEATURE_SIZE, landmark_features
 from recognizer.preprocess import INPUT_SIZE, LETTERS, NUM_CLASSES
@@ -98,7 +98,7 @@ def sample_from_frame(
     hand: HandObservation,
     letter: str,
     *,
-    margin: float = preprocess.HAND_CROP_MARGIN,
+    margin: float = HAND_CROP_MARGIN,
     mirror: bool = False,
     source: str = "",
     model: str = "",
@@ -108,11 +108,11 @@ def sample_from_frame(
         raise ValueError(f"{letter!r} is not one of the 24 letters")
     if hand.landmarks is None:
         raise ValueError("a profile sample needs the hand's landmarks")
-    views = preprocess.crop_hand_views(frame_bgr, hand, margin=margin, mirror=mirror, flip=False)
+    views = crop_hand_views(frame_bgr, hand, margin=margin, mirror=mirror, flip=False)
     h, w = frame_bgr.shape[:2]
-    box = preprocess.fit_box(preprocess.hand_crop_box(hand, margin), w, h)
+    box = fit_box(hand_crop_box(hand, margin), w, h)
     landmarks = np.asarray(hand.landmarks, dtype=np.float32)[:, :2]
-    big = preprocess.masked_hand_crop(frame_bgr, landmarks, box)
+    big = masked_hand_crop(frame_bgr, landmarks, box)
     hand_img = cv2.resize(big, (HAND_SIZE, HAND_SIZE), interpolation=cv2.INTER_AREA)
     points = (landmarks - np.array([box.x0, box.y0], np.float32)) * np.float32(HAND_SIZE / box.side)
     if mirror:
@@ -468,7 +468,7 @@ def embed_views(classifier: Classifier, views: np.ndarray, *, flip: bool) -> tup
     """Mean probabilities ``(N, 24)`` and embeddings ``(N, D)`` over each sample's views.
 
     ``views`` is ``(N, K, 28, 28)``; with ``flip`` their mirror images are added, as
-    ``preprocess.crop_hand_views`` does for a live frame.
+    ``crop.crop_hand_views`` does for a live frame.
     """
     views = np.asarray(views, np.uint8)
     if flip:

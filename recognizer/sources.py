@@ -37,7 +37,8 @@ import cv2
 import numpy as np
 
 from recognizer.errors import CameraUnavailableError, SourceError
-from recognizer.preprocess import LETTERS, SquareBox
+from recognizer.preprocess import LETTERS
+from recognizer.types import SquareBox
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,27 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from recognizer.preprocess import LETTERS, SquareBox
+from recognizer.labels import LETTERS
+
+
+@dataclass(frozen=True)
+class SquareBox:
+    """An axis-aligned square in pixel coordinates: centre and side."""
+
+    cx: float
+    cy: float
+    side: float
+
+    @property
+    def x0(self) -> float:
+        return self.cx - self.side / 2
+
+    @property
+    def y0(self) -> float:
+        return self.cy - self.side / 2
+
+    def scaled(self, factor: float) -> SquareBox:
+        return SquareBox(self.cx, self.cy, self.side * factor)
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from recognizer import cli
-from recognizer.preprocess import LETTERS, NUM_CLASSES, SquareBox
-from recognizer.types import FrameResult, HandObservation, Prediction
+from recognizer.preprocess import LETTERS, NUM_CLASSES
+from recognizer.types import FrameResult, HandObservation, Prediction, SquareBox
 from tests.conftest import REPO_ROOT
 
 LINE = re.compile(

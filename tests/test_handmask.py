@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from recognizer import preprocess
+from recognizer.crop import LIGHT_BACKGROUND
 from training import handmask
 from training.config import AugmentConfig, ConfigError, TrainConfig
 from training.data import bundled_csv, load_csv
@@ -39,7 +40,7 @@ def test_landmark_model_finds_the_hand_in_most_sign_mnist_images(
     twins = masked[found]
     # crop_hand's look: the corners are the flat light background, the hand is evened out
     corners = twins[:, [0, 0, -1], [0, -1, 0]]
-    assert (np.abs(corners.astype(int) - preprocess.LIGHT_BACKGROUND) <= 2).mean() > 0.8
+    assert (np.abs(corners.astype(int) - LIGHT_BACKGROUND) <= 2).mean() > 0.8
     assert not np.array_equal(twins, images[found])
 
 

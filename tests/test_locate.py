@@ -22,7 +22,7 @@ from recognizer.locate import (
     landmarks_box,
     make_locator,
 )
-from recognizer.preprocess import SquareBox
+from recognizer.types import SquareBox
 
 DATA = Path(__file__).parent / "data"
 PHOTOS = sorted(DATA.glob("hand_*.jpg"))

@@ -10,10 +10,11 @@ import pytest
 
 from recognizer import pipeline as pipeline_module
 from recognizer.classifier import Classifier
+from recognizer.crop import crop_hand
 from recognizer.pipeline import PipelineConfig
-from recognizer.preprocess import LETTERS, NUM_CLASSES, crop_to_input
+from recognizer.preprocess import LETTERS, NUM_CLASSES
 from recognizer.sources import SyntheticSource
-from recognizer.types import HandObservation, Prediction
+from recognizer.types import HandObservation, Prediction, SquareBox
 
 
 class TruthLocator:
@@ -93,17 +94,12 @@ def test_space_after_the_hand_leaves() -> None:
 
 
 def test_crop_goes_through_the_shared_preprocessing() -> None:
-    from recognizer import preprocess
-
     src = SyntheticSource("synth:letters=A,hold=0.1,gap=0")
     frame = src.read()
     box = src.truth.box
     hand = HandObservation(box=box, score=1.0)
     got = pipeline_module.crop_for_classifier(frame, hand, _config(crop_margin=1.3, crop_background="frame"))
-    if hasattr(preprocess, "crop_hand"):
-        expected = preprocess.crop_hand(frame, hand, margin=1.3, mirror=False, background="frame")
-    else:
-        expected = crop_to_input(frame, box.scaled(1.3))
+    expected = crop_hand(frame, hand, margin=1.3, mirror=False, background="frame")
     assert np.array_equal(got, expected)
 
 
@@ -260,7 +256,7 @@ def test_test_time_views_average_over_mask_styles_and_flips_the_model_was_traine
     x0, y0 = lm.min(axis=0)
     x1, y1 = lm.max(axis=0)
     hand = HandObservation(
-        box=pipeline_module.preprocess.SquareBox((x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0)),
+        box=SquareBox((x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0)),
         score=1.0,
         landmarks=lm,
         handedness="right",

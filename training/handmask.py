@@ -1,6 +1,6 @@
 """Sign-MNIST images as the app sees hands: landmark-masked copies for training.
 
-The app never shows the classifier a raw camera crop: ``recognizer.preprocess.crop_hand``
+The app never shows the classifier a raw camera crop: ``recognizer.crop.crop_hand``
 finds the 21 hand landmarks, paints everything outside a mask drawn from them flat
 light grey, evens out the hand's brightness and crops tightly. A model trained only
 on Sign-MNIST's raw photos has never seen that look. This module gives every
@@ -30,7 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from recognizer import preprocess
+from recognizer.crop import DEFAULT_MASK_STYLE, HAND_CROP_MARGIN, crop_hand
 from recognizer.hands.geometry import RotatedRect, landmarks_to_roi
 from recognizer.hands.models import LANDMARK_MODEL_PATH, HandLandmarker
 from recognizer.locate import hand_rotation, landmarks_box
@@ -91,7 +91,7 @@ def mask_one(landmarker: HandLandmarker, image: np.ndarray) -> np.ndarray | None
     hand = find_hand(landmarker, frame)
     if hand is None:
         return None
-    return preprocess.crop_hand(frame, hand)
+    return crop_hand(frame, hand)
 
 
 def mask_images(
@@ -147,8 +147,10 @@ def cache_key(images: np.ndarray, landmark_model: Path = LANDMARK_MODEL_PATH) ->
         BORDER,
         FIRST_ROI_SIDE,
         PRESENCE_THRESHOLD,
-        preprocess.HAND_CROP_MARGIN,
-        sorted(asdict(preprocess.DEFAULT_MASK_STYLE).items()),
+        HAND_CROP_MARGIN,
+        # "method" was a MaskStyle field until the colour masks moved to benchmarks/;
+        # keeping it here keeps the key, and with it the twins already cached, unchanged.
+        sorted({"method": "bones", **asdict(DEFAULT_MASK_STYLE)}.items()),
     )
     digest.update(repr(recipe).encode())
     return digest.hexdigest()[:24]

@@ -1,7 +1,7 @@
 """A personal profile's samples mixed into training: ``asl-train --samples PROFILE_DIR``.
 
 A profile (:mod:`recognizer.profile`) stores, for every sample, the 28x28 views
-the engine averages at test time (``preprocess.crop_hand_views``: one per mask
+the engine averages at test time (``crop.crop_hand_views``: one per mask
 style, the first being the plain crop). All of them are used: they are exactly
 what the model will be shown for that person's hand, and two crops of one pose
 are cheap extra data. The split is made per *sample* (stratified by letter,
