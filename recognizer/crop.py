@@ -129,7 +129,7 @@ def crop_hand(
     box = hand_crop_box(hand, margin)
     if keep_inside:
         box = fit_box(box, w, h)
-    landmarks = getattr(hand, "landmarks", None)
+    landmarks = hand.landmarks
     use_mask = background == "light" or (background == "auto" and landmarks is not None)
     if use_mask and landmarks is None:
         raise ValueError("background='light' needs a hand with landmarks")
@@ -166,7 +166,7 @@ def crop_hand_views(
     The flipped views suit a classifier trained with horizontal-flip augmentation
     (the bundled one); without it, use ``flip=False``.
     """
-    if getattr(hand, "landmarks", None) is None:
+    if hand.landmarks is None:
         views = [crop_hand(frame_bgr, hand, margin=margin, mirror=mirror)]
     else:
         views = [crop_hand(frame_bgr, hand, margin=margin, mirror=mirror, style=st) for st in VIEW_STYLES]
