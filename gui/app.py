@@ -14,6 +14,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from recognizer.settings import EXIT_OK, EXIT_USER_ERROR, setting
+
 APP_NAME = "asl-app"
 ORG_NAME = "asl-fingerspell"
 
@@ -39,9 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="personal profile folder to use for this run (default: the saved choice; see "
         "Model → Personalise…)",
     )
-    parser.add_argument("--locator", metavar="MODE", help='hand locator: "mediapipe", "box" or "full"')
-    parser.add_argument("--threshold", type=float, metavar="P", help="confidence threshold 0..1")
-    parser.add_argument("--hold", type=float, metavar="SECONDS", help="hold time before a letter is spelled")
+    # Ranges, defaults and help from the one table; the value given is used and saved.
+    setting("locator").add_argument(parser, "--locator")
+    setting("confidence_threshold").add_argument(parser, "--threshold")
+    setting("hold_seconds").add_argument(parser, "--hold")
     parser.add_argument("--no-mirror", action="store_true", help="show the video unmirrored")
     parser.add_argument(
         "--screenshot",
@@ -65,24 +68,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the application; returns the process exit status."""
     started = time.monotonic()
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a refused option (told in one line by argparse)
+        return EXIT_OK if exc.code in (None, 0) else EXIT_USER_ERROR
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     log = logging.getLogger("gui.app")
-    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
-        print("asl-app: --threshold must be between 0 and 1", file=sys.stderr)
-        return 2
-    if args.hold is not None and args.hold <= 0:
-        print("asl-app: --hold must be positive", file=sys.stderr)
-        return 2
 
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
     from gui.main_window import MainWindow
-    from gui.settings import AppSettings, load_settings
+    from gui.settings import ENGINE_FIELDS, AppSettings, load_settings
     from gui.theme import STYLE_SHEET
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -101,13 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         store = QSettings()
         settings = load_settings(store)
-    changes: dict[str, object] = {}
-    if args.locator:
-        changes["locator"] = args.locator
-    if args.threshold is not None:
-        changes["confidence_threshold"] = args.threshold
-    if args.hold is not None:
-        changes["hold_seconds"] = args.hold
+    changes: dict[str, object] = {
+        name: getattr(args, name) for name in ENGINE_FIELDS if getattr(args, name) is not None
+    }
     if args.no_mirror:
         changes["mirror"] = False
     settings = settings.with_changes(**changes)

@@ -7,6 +7,7 @@ does the capture and recognition.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import deque
 from pathlib import Path
@@ -37,14 +38,13 @@ from gui import model_store
 from gui.settings import AUTO_SOURCE, AppSettings, save_settings
 from gui.widgets import Banner, Card, ModelInputView, TopKBars, VideoView
 from gui.worker import DEMO_SOURCE, FramePacket, RecognitionWorker, SourceOpener
+from recognizer.settings import LOCATOR_MODES, Setting, setting
 
 if TYPE_CHECKING:
     from recognizer.classifier import Classifier
 
 log = logging.getLogger(__name__)
 
-#: Locator modes offered before the engine has told us its own list.
-_LOCATOR_MODES = ("mediapipe", "box", "full")
 #: Workers that did not stop in time, kept referenced until they finish.
 _UNFINISHED_WORKERS: set[RecognitionWorker] = set()
 VIDEO_FILTER = "Videos and images (*.mp4 *.avi *.mov *.mkv *.webm *.png *.jpg *.jpeg *.bmp);;All files (*)"
@@ -60,6 +60,12 @@ def provider_label(providers: list[str]) -> str:
     if first.startswith("CPU"):
         return "CPU"
     return first.removesuffix("ExecutionProvider")
+
+
+def _tooltip(item: Setting) -> str:
+    """A setting's help as a tooltip: capitalised, with its range."""
+    text = item.help[:1].upper() + item.help[1:]
+    return f"{text} ({item.range_text})" if item.choices is None and item.range_text else text
 
 
 class MainWindow(QMainWindow):
@@ -218,24 +224,27 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.source_combo)
         bar.addSeparator()
 
+        # Choices, ranges, steps and tooltips come from the engine's table of settings.
+        locator = setting("locator")
         bar.addWidget(QLabel("Locator"))
         self.locator_combo = QComboBox()
-        self.locator_combo.setToolTip(
-            "How the hand is found: MediaPipe landmarks, a fixed box, or the full frame"
-        )
-        for mode in _LOCATOR_MODES:
+        self.locator_combo.setToolTip(_tooltip(locator))
+        for mode in LOCATOR_MODES:
             self.locator_combo.addItem(mode, mode)
-        self._select_data(self.locator_combo, self._settings.locator)
         self.locator_combo.currentIndexChanged.connect(self._on_settings_edited)
         bar.addWidget(self.locator_combo)
         bar.addSeparator()
 
+        threshold = setting("confidence_threshold")
         bar.addWidget(QLabel("Confidence"))
         self.threshold_slider = QSlider(Qt.Orientation.Horizontal)
-        self.threshold_slider.setRange(5, 99)
+        # A slider counts whole steps: one unit is one ``step`` (0.01: percent).
+        self._threshold_unit = float(threshold.step or 0.01)
+        self.threshold_slider.setRange(
+            round(threshold.minimum / self._threshold_unit), round(threshold.maximum / self._threshold_unit)
+        )
         self.threshold_slider.setFixedWidth(130)
-        self.threshold_slider.setValue(round(self._settings.confidence_threshold * 100))
-        self.threshold_slider.setToolTip("A letter is only spelled when the model is at least this sure")
+        self.threshold_slider.setToolTip(_tooltip(threshold))
         self.threshold_slider.valueChanged.connect(self._on_settings_edited)
         bar.addWidget(self.threshold_slider)
         self.threshold_value = QLabel()
@@ -243,14 +252,14 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.threshold_value)
         bar.addSeparator()
 
+        hold = setting("hold_seconds")
         bar.addWidget(QLabel("Hold"))
         self.hold_spin = QDoubleSpinBox()
-        self.hold_spin.setRange(0.1, 3.0)
-        self.hold_spin.setSingleStep(0.1)
-        self.hold_spin.setDecimals(1)
+        self.hold_spin.setDecimals(hold.decimals if hold.decimals is not None else 1)
+        self.hold_spin.setRange(hold.minimum, hold.maximum)
+        self.hold_spin.setSingleStep(hold.step or 0.1)
         self.hold_spin.setSuffix(" s")
-        self.hold_spin.setValue(self._settings.hold_seconds)
-        self.hold_spin.setToolTip("How long a letter must be held steady before it is spelled")
+        self.hold_spin.setToolTip(_tooltip(hold))
         self.hold_spin.valueChanged.connect(self._on_settings_edited)
         bar.addWidget(self.hold_spin)
         bar.addSeparator()
@@ -278,7 +287,9 @@ class MainWindow(QMainWindow):
         ):
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
-        self._update_threshold_label()
+        self._show_settings(self._settings)
+        # What the widgets show is what the engine gets: a saved 0.425 is shown (and used) as 42%.
+        self._settings = self._settings.with_changes(**self._widget_values())
 
     def _build_central(self) -> None:
         central = QWidget()
@@ -439,11 +450,6 @@ class MainWindow(QMainWindow):
         """Start capture and recognition (call after show(): the window appears first)."""
         if self.worker is not None:
             return
-        from recognizer.pipeline import locator_modes
-
-        modes = list(locator_modes())
-        if modes:
-            self.set_locator_modes(modes)
         worker = RecognitionWorker(
             self._settings,
             source_spec=self._source_spec,
@@ -697,31 +703,39 @@ class MainWindow(QMainWindow):
         return self._settings
 
     def _update_threshold_label(self) -> None:
-        self.threshold_value.setText(f"{self.threshold_slider.value()}%")
+        self.threshold_value.setText(f"{self._widget_values()['confidence_threshold']:.0%}")
+
+    def _show_settings(self, settings: AppSettings) -> None:
+        """Put ``settings`` into the toolbar's widgets (without reporting an edit)."""
+        widgets = (self.locator_combo, self.threshold_slider, self.hold_spin)
+        for widget in widgets:
+            widget.blockSignals(True)
+        self._select_data(self.locator_combo, settings.locator)
+        self.threshold_slider.setValue(round(settings.confidence_threshold / self._threshold_unit))
+        self.hold_spin.setValue(settings.hold_seconds)
+        for widget in widgets:
+            widget.blockSignals(False)
+        self._update_threshold_label()
+
+    def _widget_values(self) -> dict[str, object]:
+        """The engine settings the toolbar shows."""
+        hold_decimals = self.hold_spin.decimals()
+        threshold_decimals = max(0, -math.floor(math.log10(self._threshold_unit)))
+        return {
+            "locator": str(self.locator_combo.currentData()),
+            "confidence_threshold": round(
+                self.threshold_slider.value() * self._threshold_unit, threshold_decimals
+            ),
+            "hold_seconds": round(self.hold_spin.value(), hold_decimals),
+        }
 
     def _on_settings_edited(self) -> None:
         self._update_threshold_label()
-        self._set_settings(
-            self._settings.with_changes(
-                confidence_threshold=self.threshold_slider.value() / 100.0,
-                hold_seconds=round(self.hold_spin.value(), 2),
-                locator=str(self.locator_combo.currentData()),
-            )
-        )
+        self._set_settings(self._settings.with_changes(**self._widget_values()))
 
     def _on_mirror_toggled(self, checked: bool) -> None:
         self.mirror_check.setChecked(checked)
         self._set_settings(self._settings.with_changes(mirror=checked))
-
-    def set_locator_modes(self, modes: list[str]) -> None:
-        """Offer the engine's locator modes in the chooser."""
-        current = self._settings.locator
-        self.locator_combo.blockSignals(True)
-        self.locator_combo.clear()
-        for mode in modes:
-            self.locator_combo.addItem(mode, mode)
-        self._select_data(self.locator_combo, current)
-        self.locator_combo.blockSignals(False)
 
     # ------------------------------------------------------------------ models
 

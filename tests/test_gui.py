@@ -260,7 +260,51 @@ def test_settings_round_trip_and_bad_values(settings_store: QSettings) -> None:
     settings_store.setValue("recognition/hold_seconds", 99)
     loaded = load_settings(settings_store)
     assert loaded.confidence_threshold == AppSettings().confidence_threshold
-    assert loaded.hold_seconds == 5.0
+    assert loaded.hold_seconds == AppSettings().hold_seconds  # out of range: the default, not clamped
+    assert loaded.locator == "box"
+
+
+GARBAGE_SETTINGS = {
+    "confidence_threshold": ["nan", "inf", "-inf", "1e308", "1e400", "0.001", "[1, 2]", "true", ""],
+    "hold_seconds": ["nan", "-inf", "1e9", "0", "-1", "abc", "0x10"],
+    "locator": ["bogus", "MEDIAPIPE", "42", ""],
+    "mirror": ["maybe", "2", "nan"],
+}
+
+
+@pytest.mark.parametrize("index", range(9))
+def test_the_app_starts_with_garbage_in_its_settings_file_and_shows_the_defaults(
+    qtbot: Any, tmp_path: Path, index: int
+) -> None:
+    path = tmp_path / "asl-app.conf"
+    lines = ["[recognition]", "unknown_setting=whatever"]
+    for name, values in GARBAGE_SETTINGS.items():
+        lines.append(f"{name}={values[index % len(values)]}")
+    lines.append("camera=1, 2")  # a list where text belongs
+    lines.append("model_path=@Invalid()")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    store = QSettings(str(path), QSettings.Format.IniFormat)
+
+    settings = load_settings(store)
+    assert settings == AppSettings()
+    window = MainWindow(settings, source_spec=SYNTH, settings_store=store)
+    qtbot.addWidget(window)
+    defaults = AppSettings()
+    assert window.settings == defaults
+    assert window.locator_combo.currentData() == defaults.locator
+    assert window.threshold_value.text() == f"{defaults.confidence_threshold:.0%}"
+    assert window.hold_spin.value() == pytest.approx(defaults.hold_seconds)
+    assert window.mirror_check.isChecked() is defaults.mirror
+
+
+def test_settings_store_written_by_qsettings_with_bad_types(settings_store: QSettings) -> None:
+    settings_store.setValue("recognition/confidence_threshold", float("nan"))
+    settings_store.setValue("recognition/hold_seconds", [1, 2])
+    settings_store.setValue("recognition/locator", 3)
+    settings_store.setValue("recognition/mirror", 0.5)
+    settings_store.sync()
+    assert load_settings(settings_store) == AppSettings()
+    assert load_settings(QSettings(settings_store.fileName(), QSettings.Format.IniFormat)) == AppSettings()
 
 
 def test_provider_label() -> None:
@@ -559,8 +603,24 @@ def test_asl_app_main_runs_and_saves_a_screenshot(qapp: Any, tiny_model_path: Pa
     assert not image.isNull() and image.width() >= 640
 
 
-def test_asl_app_rejects_bad_options(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        (["--threshold", "1.5"], "--threshold"),
+        (["--threshold", "nan"], "--threshold"),
+        (["--hold", "nan"], "--hold"),
+        (["--hold", "inf"], "--hold"),
+        (["--hold", "0"], "--hold"),
+        (["--hold", "1e9"], "--hold"),
+        (["--locator", "bogus"], "--locator"),
+    ],
+)
+def test_asl_app_rejects_bad_options(
+    capsys: pytest.CaptureFixture[str], argv: list[str], flag: str, tmp_path: Path
+) -> None:
     from gui.app import main
 
-    assert main(["--threshold", "1.5"]) == 2
-    assert "--threshold" in capsys.readouterr().err
+    assert main([*argv, "--no-save-settings"]) == 2
+    err = capsys.readouterr().err
+    message = [line for line in err.splitlines() if line.startswith("asl-app: error:")]
+    assert len(message) == 1 and flag in message[0]
