@@ -62,6 +62,10 @@ def provider_label(providers: list[str]) -> str:
     return first.removesuffix("ExecutionProvider")
 
 
+def _same_model(a: str | Path, b: str | Path) -> bool:
+    return Path(a).resolve() == Path(b).resolve()
+
+
 def _tooltip(item: Setting) -> str:
     """A setting's help as a tooltip: capitalised, with its range."""
     text = item.help[:1].upper() + item.help[1:]
@@ -129,6 +133,8 @@ class MainWindow(QMainWindow):
         self._display_times: deque[float] = deque(maxlen=30)
         self._latency_ms = 0.0
         self._model_problem = ""
+        #: The model the user asked for last, until the worker answers (its path).
+        self._model_request: str | None = None
         self.frames_shown = 0
         self.letters_seen: set[str] = set()
         #: Whether the frame on screen shows a hand with a letter over the threshold.
@@ -467,6 +473,7 @@ class MainWindow(QMainWindow):
         worker.cameras_found.connect(self._on_cameras_found)
         worker.model_loaded.connect(self._on_model_loaded)
         worker.model_failed.connect(self._on_model_failed)
+        worker.locator_replaced.connect(self._on_locator_replaced)
         worker.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
         worker.profile_loaded.connect(self._on_profile_loaded)
         worker.profile_failed.connect(self._on_profile_failed)
@@ -737,6 +744,12 @@ class MainWindow(QMainWindow):
         self.mirror_check.setChecked(checked)
         self._set_settings(self._settings.with_changes(mirror=checked))
 
+    def _on_locator_replaced(self, wanted: str, in_use: str) -> None:
+        """The engine could not use ``wanted``: show (and remember) the locator really running."""
+        log.info("locator %s replaced by %s", wanted, in_use)
+        self._settings = self._settings.with_changes(locator=in_use)
+        self._show_settings(self._settings)
+
     # ------------------------------------------------------------------ models
 
     def _on_model_loaded(self, classifier: Classifier) -> None:
@@ -751,40 +764,52 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"model: {classifier.name}{acc}")
         self.provider_label.setText(provider_label(classifier.providers))
         self._update_personalisation(classifier)
+        if self._model_request is not None and _same_model(classifier.path, self._model_request):
+            self._model_request = None
+            self._remember_model(classifier)
         self.model_changed.emit(classifier)
 
-    def _on_model_failed(self, reason: str) -> None:
-        self._model_problem = reason
-        self.model_label.setText("model: none")
-        self.provider_label.setText("provider –")
-        self.banner.show_message(f"No model loaded — {reason}. Recognition is off.", "error")
-        for button in (self.banner_load, self.banner_retrain):
-            button.show()
-        self._set_letter("·", dim=True)
-        self.confidence_label.setText("no model")
+    def _on_model_failed(self, path: str, reason: str) -> None:
+        asked = self._model_request is not None and _same_model(path, self._model_request)
+        if asked:
+            self._model_request = None
+        if self._classifier is None:
+            self._model_problem = reason
+            self.model_label.setText("model: none")
+            self.provider_label.setText("provider –")
+            self.banner.show_message(f"No model loaded — {reason}. Recognition is off.", "error")
+            for button in (self.banner_load, self.banner_retrain):
+                button.show()
+            self._set_letter("·", dim=True)
+            self.confidence_label.setText("no model")
+        if asked:
+            kept = "The current model is kept." if self._classifier is not None else "Recognition stays off."
+            QMessageBox.critical(self, "Cannot use this model", f"{reason}\n\n{kept}")
 
-    def load_model(self, path: str | Path) -> bool:
-        """Check ``path`` with the recognizer's loader and switch to it; a bad file keeps the old model."""
-        from recognizer.classifier import Classifier
-        from recognizer.errors import ModelFormatError
+    def load_model(self, path: str | Path | None) -> None:
+        """Switch to the model at ``path`` (None: the bundled one); the worker loads and checks it.
 
-        try:
-            classifier = Classifier(path)
-        except ModelFormatError as exc:
-            QMessageBox.critical(self, "Cannot use this model", f"{exc}\n\nThe current model is kept.")
-            return False
-        self.use_classifier(classifier)
-        return True
+        ``model_changed`` follows and the choice is remembered; a bad file is refused in a
+        dialog and the model in use is kept.
+        """
+        from recognizer.classifier import bundled_model_path
+
+        self._model_request = str(path) if path else str(bundled_model_path())
+        if self.worker is not None:
+            self.worker.load_model(self._model_request)
 
     def use_classifier(self, classifier: Classifier) -> None:
         """Hot-swap to an already loaded model and remember it for the next start."""
-        from recognizer.classifier import bundled_model_path
-
         if self.worker is not None:
             self.worker.set_classifier(classifier)
         else:
             self._on_model_loaded(classifier)
-        is_bundled = Path(classifier.path).resolve() == bundled_model_path().resolve()
+        self._remember_model(classifier)
+
+    def _remember_model(self, classifier: Classifier) -> None:
+        from recognizer.classifier import bundled_model_path
+
+        is_bundled = _same_model(classifier.path, bundled_model_path())
         self._set_settings(self._settings.with_changes(model_path="" if is_bundled else str(classifier.path)))
 
     def choose_model(self) -> None:
@@ -798,9 +823,7 @@ class MainWindow(QMainWindow):
 
     def use_bundled_model(self) -> None:
         """Model -> Use bundled model."""
-        from recognizer.classifier import bundled_model_path
-
-        self.load_model(bundled_model_path())
+        self.load_model(None)
 
     def _fill_trained_menu(self) -> None:
         self.trained_menu.clear()

@@ -200,7 +200,8 @@ def test_loading_a_corrupt_model_shows_an_error_and_keeps_the_old_one(
     old = window.classifier
     bad = tmp_path / "corrupt.onnx"
     bad.write_bytes(b"this is not an onnx model" * 10)
-    assert window.load_model(bad) is False
+    with qtbot.waitSignal(window.worker.model_failed, timeout=10_000):
+        window.load_model(bad)
     assert len(shown) == 1 and "corrupt.onnx" in shown[0] and "kept" in shown[0]
     assert window.classifier is old
     assert window.worker is not None and window.worker.classifier is old
@@ -219,8 +220,31 @@ def test_missing_model_at_start_still_opens_and_offers_load_and_retrain(
     qtbot.waitUntil(window.video.has_frame, timeout=10_000)  # the video runs without a model
 
 
+@pytest.fixture
+def classifier_spy(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
+    """Records which thread builds each Classifier and which model classifies each batch."""
+    import threading
+
+    from recognizer.classifier import Classifier
+
+    seen: dict[str, list[Any]] = {"built": [], "ran": []}
+    init, run = Classifier.__init__, Classifier.run
+
+    def spy_init(self: Classifier, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        seen["built"].append((self.path, threading.current_thread() is threading.main_thread()))
+
+    def spy_run(self: Classifier, images: np.ndarray) -> Any:
+        seen["ran"].append(self.path)
+        return run(self, images)
+
+    monkeypatch.setattr(Classifier, "__init__", spy_init)
+    monkeypatch.setattr(Classifier, "run", spy_run)
+    return seen
+
+
 def test_loading_a_good_model_hot_swaps_and_keeps_the_text(
-    make_window: Any, qtbot: Any, tiny_model_path: Path, tmp_path: Path
+    make_window: Any, qtbot: Any, tiny_model_path: Path, tmp_path: Path, classifier_spy: dict[str, list[Any]]
 ) -> None:
     from tests.conftest import build_tiny_onnx
 
@@ -228,11 +252,104 @@ def test_loading_a_good_model_hot_swaps_and_keeps_the_text(
     window = make_window(SYNTH, tiny_model_path)
     qtbot.waitUntil(lambda: window.classifier is not None, timeout=10_000)
     worker = window.worker
-    assert window.load_model(other) is True
-    qtbot.waitUntil(lambda: window.classifier is not None and window.classifier.path == other, timeout=5_000)
+    with qtbot.waitSignal(window.model_changed, timeout=10_000):
+        window.load_model(other)
+    assert window.classifier is not None and window.classifier.path == other
     assert window.worker is worker and worker.isRunning()  # no restart
     assert "other/model.onnx" in window.model_label.text()
     assert window.settings.model_path == str(other)
+    # The new model is built off the GUI thread, and it is the one recognising the next frames.
+    assert (other, False) in classifier_spy["built"]
+    assert not any(on_gui for _, on_gui in classifier_spy["built"])
+    ran = len(classifier_spy["ran"])
+    qtbot.waitUntil(lambda: other in classifier_spy["ran"][ran:], timeout=5_000)
+    assert tiny_model_path not in classifier_spy["ran"][ran + 1 :]
+
+
+def test_the_apps_sessions_use_the_configured_thread_count(
+    make_window: Any, qtbot: Any, tiny_model_path: Path, tmp_path: Path
+) -> None:
+    from recognizer.engine import session_threads
+    from recognizer.pipeline import PipelineConfig
+    from tests.conftest import build_tiny_onnx
+
+    threads = PipelineConfig().num_threads
+    window = make_window(SYNTH, tiny_model_path, settings=AppSettings(locator="mediapipe"))
+    qtbot.waitUntil(lambda: window.worker._pipeline is not None, timeout=20_000)
+    assert session_threads(window.worker._pipeline) == {
+        "classifier": threads,
+        "palm": threads,
+        "landmarks": threads,
+    }
+    # A model the user picks later gets the same.
+    other = build_tiny_onnx(tmp_path / "other.onnx", seed=5)
+    with qtbot.waitSignal(window.model_changed, timeout=10_000):
+        window.load_model(other)
+    assert session_threads(window.worker._pipeline)["classifier"] == threads
+
+
+def test_a_locator_that_cannot_be_built_shows_the_one_running(
+    make_window: Any, qtbot: Any, tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import recognizer.locate
+    from recognizer.errors import ModelFormatError
+
+    real = recognizer.locate.make_locator
+
+    def no_mediapipe(mode: str, **kw: object) -> object:
+        if mode == "mediapipe":
+            raise ModelFormatError("hand model not found: palm_detection.onnx")
+        return real(mode, **kw)
+
+    monkeypatch.setattr(recognizer.locate, "make_locator", no_mediapipe)
+    window = make_window(SYNTH, tiny_model_path, settings=AppSettings(locator="mediapipe"))
+    assert window.locator_combo.currentData() == "mediapipe"
+    with qtbot.waitSignal(window.worker.locator_replaced, timeout=10_000) as replaced:
+        pass
+    assert replaced.args == ["mediapipe", "box"]
+    qtbot.waitUntil(lambda: window.locator_combo.currentData() == "box", timeout=2_000)
+    assert window.settings.locator == "box"
+    assert window.worker._pipeline.config.locator == "box"
+    assert "unavailable" in window.statusBar().currentMessage()
+    # Choosing it again is refused the same way, and the toolbar goes back to what runs.
+    window.locator_combo.setCurrentIndex(window.locator_combo.findData("full"))
+    qtbot.waitUntil(lambda: window.worker._pipeline.config.locator == "full", timeout=5_000)
+    with qtbot.waitSignal(window.worker.locator_replaced, timeout=5_000) as replaced:
+        window.locator_combo.setCurrentIndex(window.locator_combo.findData("mediapipe"))
+    assert replaced.args == ["mediapipe", "full"]
+    qtbot.waitUntil(lambda: window.locator_combo.currentData() == "full", timeout=2_000)
+    assert window.settings.locator == "full" and window.worker._pipeline.config.locator == "full"
+
+
+def test_a_photo_read_before_the_model_arrives_is_recognised_when_it_does(
+    make_window: Any, qtbot: Any, tiny_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    import recognizer.engine
+
+    photo = tmp_path / "photo.jpg"
+    shutil.copy(Path(recognizer.engine.__file__).parent / "demo" / "A_1.jpg", photo)
+    slow = recognizer.engine.load_classifier
+
+    def slow_load(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(1.0)  # the photo is read (and ends) while the model loads
+        return slow(*args, **kwargs)
+
+    monkeypatch.setattr(recognizer.engine, "load_classifier", slow_load)
+    packets: list[Any] = []
+    window = make_window(str(photo), tiny_model_path, pace=False)
+    window.frame_shown.connect(packets.append)
+    with qtbot.waitSignal(window.worker.source_finished, timeout=10_000):
+        pass
+    assert window.classifier is None
+    with qtbot.waitSignal(window.model_changed, timeout=10_000):
+        pass
+    qtbot.waitUntil(lambda: any(p.result is not None for p in packets), timeout=5_000)
+    assert packets[0].result is None  # shown at once, unrecognised
+    assert packets[-1].result is not None and packets[-1].result.prediction is not None
+    assert "confident" in window.confidence_label.text()
+    assert "End of photo.jpg" in window.banner.text()
 
 
 def test_settings_persist(
@@ -305,6 +422,41 @@ def test_settings_store_written_by_qsettings_with_bad_types(settings_store: QSet
     settings_store.sync()
     assert load_settings(settings_store) == AppSettings()
     assert load_settings(QSettings(settings_store.fileName(), QSettings.Format.IniFormat)) == AppSettings()
+
+
+def test_the_widgets_show_what_the_engine_uses(make_window: Any, qtbot: Any, tiny_model_path: Path) -> None:
+    from recognizer.settings import SettingError, setting
+
+    hold = setting("hold_seconds")
+    threshold = setting("confidence_threshold")
+    window = make_window(
+        SYNTH,
+        tiny_model_path,
+        settings=AppSettings(locator="full", hold_seconds=4, confidence_threshold=0.425),
+    )
+    # The widgets' ranges and steps are the table's: 4.0 s fits, and is shown as such.
+    assert (window.hold_spin.minimum(), window.hold_spin.maximum()) == (hold.minimum, hold.maximum)
+    assert window.hold_spin.singleStep() == pytest.approx(hold.step)
+    assert window.threshold_slider.minimum() == round(threshold.minimum * 100)
+    assert window.threshold_slider.maximum() == round(threshold.maximum * 100)
+    assert window.hold_spin.value() == pytest.approx(4.0)
+    assert window.threshold_value.text() == "42%"
+    # The settings in effect are what the widgets show, and the engine gets exactly those.
+    assert window.settings.hold_seconds == 4.0 and window.settings.confidence_threshold == 0.42
+    qtbot.waitUntil(lambda: window.worker._pipeline is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.worker._pipeline.config.confidence_threshold == 0.42, timeout=5_000)
+    config = window.worker._pipeline.config
+    assert config.hold_seconds == 4.0 and config.locator == "full"
+    # An unrelated edit saves what was shown and used, not a clamped value.
+    window.mirror_check.setChecked(False)
+    window.close()
+    saved = load_settings(window._settings_store)
+    assert (saved.hold_seconds, saved.confidence_threshold, saved.mirror) == (4.0, 0.42, False)
+    # A value the widgets could not show is refused where the settings are made.
+    with pytest.raises(SettingError):
+        AppSettings(confidence_threshold=0.02)
+    with pytest.raises(SettingError):
+        AppSettings(hold_seconds=float("nan"))
 
 
 def test_provider_label() -> None:
