@@ -503,7 +503,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         save_settings(self._settings, self._settings_store)
-        self.stop_worker()
+        stopped = self.stop_worker()
+        log.info("window closed: settings saved, worker %s", "stopped" if stopped else "still stopping")
         super().closeEvent(event)
 
     # ------------------------------------------------------------------ results

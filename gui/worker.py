@@ -416,11 +416,14 @@ class RecognitionWorker(QThread):
         self._model_generation += 1
         generation = self._model_generation
         config = self._pipeline_config(self._settings)
+        # Not a daemon: the interpreter waits for it at exit. Ending the process while
+        # onnxruntime builds a session aborts it ("terminate called ...", status -6), which a
+        # Quit or Ctrl-C right after the start would do.
         threading.Thread(
             target=self._load_model,
             args=(path, classifier, config, generation),
             name="model-loader",
-            daemon=True,
+            daemon=False,
         ).start()
 
     def _load_model(

@@ -776,3 +776,49 @@ def test_asl_app_rejects_bad_options(
     err = capsys.readouterr().err
     message = [line for line in err.splitlines() if line.startswith("asl-app: error:")]
     assert len(message) == 1 and flag in message[0]
+
+
+@pytest.mark.parametrize(("signame", "status"), [("SIGINT", 130), ("SIGTERM", 0)])
+def test_sigint_and_sigterm_close_asl_app_like_quit(
+    tmp_path: Path, tiny_model_path: Path, signame: str, status: int
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import threading
+
+    if not hasattr(signal, "SIGKILL"):
+        pytest.skip("POSIX signals")
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(root),
+               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))  # fmt: skip
+    argv = [sys.executable, "-m", "gui.app", "-v", "--source", SYNTH, "--model", str(tiny_model_path),
+            "--locator", "full", "--hold", "1.7"]  # fmt: skip
+    proc = subprocess.Popen(argv, cwd=root, env=env, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    up = threading.Event()
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if "first frame shown" in line:
+                up.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert up.wait(60), "".join(lines)
+        proc.send_signal(getattr(signal, signame))
+        assert proc.wait(timeout=5) == status, "".join(lines)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    reader.join(5)
+    log = "".join(lines)
+    assert "window closed: settings saved, worker stopped" in log
+    assert "Traceback" not in log and "KeyboardInterrupt" not in log
+    saved = load_settings(QSettings(str(tmp_path / "config" / "asl-fingerspell" / "asl-app.conf"),
+                                    QSettings.Format.IniFormat))  # fmt: skip
+    assert (saved.hold_seconds, saved.locator) == (1.7, "full")
