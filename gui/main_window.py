@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from gui import model_store
 from gui.settings import AUTO_SOURCE, AppSettings, save_settings
+from gui.shortcuts import help_text, key_text, sequence
 from gui.widgets import Banner, Card, ModelInputView, TopKBars, VideoView
 from gui.worker import DEMO_SOURCE, FramePacket, RecognitionWorker, SourceOpener
 from recognizer.settings import LOCATOR_MODES, Setting, setting
@@ -157,28 +158,28 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self.open_file_action = QAction("&Open video or image…", self, shortcut=QKeySequence.StandardKey.Open)
+        self.open_file_action = QAction("&Open video or image…", self, shortcut=sequence("open_file"))
         self.open_file_action.triggered.connect(self.choose_file)
         file_menu.addAction(self.open_file_action)
-        open_folder = QAction("Open &folder of images…", self, shortcut=QKeySequence("Ctrl+Shift+O"))
+        open_folder = QAction("Open &folder of images…", self, shortcut=sequence("open_folder"))
         open_folder.triggered.connect(self.choose_folder)
         file_menu.addAction(open_folder)
         demo = QAction("Use the &demo source", self)
         demo.triggered.connect(lambda: self.switch_source(DEMO_SOURCE))
         file_menu.addAction(demo)
         file_menu.addSeparator()
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action = QAction("&Quit", self, shortcut=sequence("quit"))
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
         view_menu = bar.addMenu("&View")
-        self.mirror_action = QAction("&Mirror video", self, checkable=True, shortcut=QKeySequence("M"))
+        self.mirror_action = QAction("&Mirror video", self, checkable=True, shortcut=sequence("mirror"))
         self.mirror_action.setChecked(self._settings.mirror)
         self.mirror_action.toggled.connect(self._on_mirror_toggled)
         view_menu.addAction(self.mirror_action)
 
         model_menu = bar.addMenu("&Model")
-        self.load_model_action = QAction("&Load model…", self, shortcut=QKeySequence("Ctrl+L"))
+        self.load_model_action = QAction("&Load model…", self, shortcut=sequence("load_model"))
         self.load_model_action.triggered.connect(self.choose_model)
         model_menu.addAction(self.load_model_action)
         self.bundled_model_action = QAction("Use &bundled model", self)
@@ -187,30 +188,30 @@ class MainWindow(QMainWindow):
         self.trained_menu = model_menu.addMenu("&Trained models")
         self.trained_menu.aboutToShow.connect(self._fill_trained_menu)
         model_menu.addSeparator()
-        self.model_info_action = QAction("Model &info…", self, shortcut=QKeySequence("Ctrl+I"))
+        self.model_info_action = QAction("Model &info…", self, shortcut=sequence("model_info"))
         self.model_info_action.triggered.connect(self.show_model_info)
         model_menu.addAction(self.model_info_action)
-        self.retrain_action = QAction("&Retrain…", self, shortcut=QKeySequence("Ctrl+R"))
+        self.retrain_action = QAction("&Retrain…", self, shortcut=sequence("retrain"))
         self.retrain_action.triggered.connect(self.show_retrain)
         model_menu.addAction(self.retrain_action)
         model_menu.addSeparator()
-        self.personalise_action = QAction("&Personalise…", self, shortcut=QKeySequence("Ctrl+P"))
+        self.personalise_action = QAction("&Personalise…", self, shortcut=sequence("personalise"))
         self.personalise_action.triggered.connect(self.show_personalise)
         model_menu.addAction(self.personalise_action)
         self.profiles_action = QAction("Pro&files…", self)
         self.profiles_action.triggered.connect(self.show_profiles)
         model_menu.addAction(self.profiles_action)
-        self.teach_action = QAction("&Teach the right letter…", self, shortcut=QKeySequence("Ctrl+T"))
+        self.teach_action = QAction("&Teach the right letter…", self, shortcut=sequence("teach"))
         self.teach_action.setToolTip("The app read the wrong letter: say which one you signed")
         self.teach_action.triggered.connect(self.teach)
         model_menu.addAction(self.teach_action)
-        self.undo_teach_action = QAction("&Undo teaching", self, shortcut=QKeySequence("Ctrl+Z"))
+        self.undo_teach_action = QAction("&Undo teaching", self, shortcut=sequence("undo_teach"))
         self.undo_teach_action.setEnabled(False)
         self.undo_teach_action.triggered.connect(self.undo_teach)
         model_menu.addAction(self.undo_teach_action)
 
         help_menu = bar.addMenu("&Help")
-        keys = QAction("&Keyboard shortcuts", self, shortcut=QKeySequence("F1"))
+        keys = QAction("&Keyboard shortcuts", self, shortcut=sequence("shortcuts"))
         keys.triggered.connect(self._show_shortcuts)
         help_menu.addAction(keys)
 
@@ -272,14 +273,14 @@ class MainWindow(QMainWindow):
 
         self.mirror_check = QCheckBox("Mirror")
         self.mirror_check.setChecked(self._settings.mirror)
-        self.mirror_check.setToolTip("Show the video like a mirror (M)")
+        self.mirror_check.setToolTip(f"Show the video like a mirror ({key_text('mirror')})")
         self.mirror_check.toggled.connect(self.mirror_action.setChecked)
         bar.addWidget(self.mirror_check)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
         self.teach_button = QPushButton("Teach…")
-        self.teach_button.setToolTip("Wrong letter? Say which one you signed (Ctrl+T)")
+        self.teach_button.setToolTip(self._teach_tip())
         self.teach_button.clicked.connect(self.teach)
         bar.addWidget(self.teach_button)
         # Space and Backspace belong to the spelled text, so only the spin box may keep the focus,
@@ -389,10 +390,10 @@ class MainWindow(QMainWindow):
         self.clear_button.clicked.connect(lambda: self.edit_text("clear"))
         self.copy_button.clicked.connect(self.copy_text)
         tips = {
-            self.space_button: "Add a space (Space)",
-            self.backspace_button: "Delete the last letter (Backspace)",
-            self.clear_button: "Clear the text (Esc)",
-            self.copy_button: "Copy the text to the clipboard (Ctrl+C)",
+            self.space_button: f"Add a space ({key_text('space')})",
+            self.backspace_button: f"Delete the last letter ({key_text('backspace')})",
+            self.clear_button: f"Clear the text ({key_text('clear')})",
+            self.copy_button: f"Copy the text to the clipboard ({key_text('copy')})",
         }
         for button, tip in tips.items():
             # Buttons never take focus, so Space/Backspace always reach the shortcuts.
@@ -424,7 +425,7 @@ class MainWindow(QMainWindow):
         for label in labels:
             status.addPermanentWidget(label)
         self.undo_button = QPushButton("Undo")
-        self.undo_button.setToolTip("Remove the samples just taught (Ctrl+Z)")
+        self.undo_button.setToolTip(f"Remove the samples just taught ({key_text('undo_teach')})")
         self.undo_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.undo_button.setStyleSheet("padding: 1px 10px; min-height: 14px;")
         self.undo_button.clicked.connect(self.undo_teach)
@@ -438,14 +439,14 @@ class MainWindow(QMainWindow):
 
     def _build_shortcuts(self) -> None:
         bindings = {
-            "Space": lambda: self.edit_text("space"),
-            "Backspace": lambda: self.edit_text("backspace"),
-            "Escape": lambda: self.edit_text("clear"),
-            "Ctrl+C": self.copy_text,
+            "space": lambda: self.edit_text("space"),
+            "backspace": lambda: self.edit_text("backspace"),
+            "clear": lambda: self.edit_text("clear"),
+            "copy": self.copy_text,
         }
         self._shortcuts = []
-        for key, slot in bindings.items():
-            shortcut = QShortcut(QKeySequence(key), self)
+        for name, slot in bindings.items():
+            shortcut = QShortcut(sequence(name), self)
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
             shortcut.activated.connect(slot)
             self._shortcuts.append(shortcut)
@@ -857,15 +858,11 @@ class MainWindow(QMainWindow):
         dialog.exec()
 
     def _show_shortcuts(self) -> None:
-        QMessageBox.information(
-            self,
-            "Keyboard shortcuts",
-            "Space — add a space\nBackspace — delete the last letter\nEsc — clear the text\n"
-            "Ctrl+C — copy the text\nM — mirror the video\nCtrl+O — open a video or image\n"
-            "Ctrl+L — load a model\nCtrl+I — model info\nCtrl+R — retrain\n"
-            "Ctrl+P — personalise (teach it your hand)\nCtrl+T — teach the letter you meant\n"
-            "Ctrl+Z — undo the last teaching\nCtrl+Q — quit",
-        )
+        QMessageBox.information(self, "Keyboard shortcuts", help_text())
+
+    @staticmethod
+    def _teach_tip() -> str:
+        return f"Wrong letter? Say which one you signed ({key_text('teach')})"
 
     # ------------------------------------------------------------------ profiles
 
@@ -928,7 +925,7 @@ class MainWindow(QMainWindow):
             action.setEnabled(not problem)
             action.setToolTip(problem or action.text().replace("&", ""))
         self.teach_button.setEnabled(not problem)
-        self.teach_button.setToolTip(problem or "Wrong letter? Say which one you signed (Ctrl+T)")
+        self.teach_button.setToolTip(problem or self._teach_tip())
         if problem:
             self.undo_teach_action.setEnabled(False)
             self.undo_button.hide()

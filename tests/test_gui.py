@@ -822,3 +822,26 @@ def test_sigint_and_sigterm_close_asl_app_like_quit(
     saved = load_settings(QSettings(str(tmp_path / "config" / "asl-fingerspell" / "asl-app.conf"),
                                     QSettings.Format.IniFormat))  # fmt: skip
     assert (saved.hold_seconds, saved.locator) == (1.7, "full")
+
+
+def test_the_shortcuts_are_defined_once(
+    qtbot: Any, settings_store: QSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtGui import QAction, QKeySequence, QShortcut
+
+    from gui.shortcuts import SHORTCUTS, help_text
+
+    window = MainWindow(AppSettings(), source_spec=SYNTH, settings_store=settings_store)
+    qtbot.addWidget(window)
+    bound = [a.shortcut() for a in window.findChildren(QAction)] + [
+        s.key() for s in window.findChildren(QShortcut)
+    ]
+    keys = sorted(k.toString() for k in bound if not k.isEmpty())
+    assert keys == sorted(QKeySequence(s.keys).toString() for s in SHORTCUTS.values())  # each once
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _parent, _title, text, *a, **k: shown.append(text))
+    window._show_shortcuts()
+    assert shown == [help_text()] and len(help_text().splitlines()) == len(SHORTCUTS)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    listed = readme[readme.index("**Keyboard shortcuts.**") :].split("\n\n")[0]
+    assert [s.keys for s in SHORTCUTS.values() if s.keys not in listed] == []
