@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +27,9 @@ from gui.worker import RecognitionWorker
 from recognizer.modelinfo import ModelInfo
 from recognizer.preprocess import INPUT_SHAPE, LETTERS, NUM_CLASSES, PIXEL_OFFSET, PIXEL_SCALE
 from recognizer.types import Prediction
+from tests.conftest import SYNTH_SOURCE
 
-SYNTH = "synth:letters=ABCDE,fps=30,hold=0.5,gap=0.1,loop=1,size=320x240"
-
-
-@pytest.fixture
-def settings_store(tmp_path: Path) -> QSettings:
-    """A settings file of this test's own, so nothing leaks between tests or into the user's."""
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+SYNTH = SYNTH_SOURCE
 
 
 @pytest.fixture
@@ -45,28 +39,6 @@ def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.setattr(model_store, "trained_models_dir", lambda: folder)
     return folder
-
-
-@pytest.fixture
-def make_window(qtbot: Any, settings_store: QSettings) -> Iterator[Callable[..., MainWindow]]:
-    """Build, show and start main windows; stop their workers at the end."""
-    windows: list[MainWindow] = []
-
-    def make(source: str = SYNTH, model: str | Path | None = None, **kwargs: Any) -> MainWindow:
-        settings = kwargs.pop("settings", AppSettings(locator="full"))
-        window = MainWindow(
-            settings, source_spec=source, model_path=str(model) if model else None,
-            settings_store=settings_store, **kwargs,
-        )  # fmt: skip
-        qtbot.addWidget(window)
-        window.show()
-        window.start()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.stop_worker()
 
 
 class TruthClassifier:
