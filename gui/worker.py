@@ -446,18 +446,20 @@ class RecognitionWorker(QThread):
                 self.model_failed.emit(str(path or ""), str(exc))
             return
         if not self._stop_requested.is_set():
-            self._submit(lambda: self._install_model(classifier, pipeline, generation))
+            self._submit(lambda: self._install_model(classifier, pipeline, generation, config.locator))
 
-    def _install_model(self, classifier: Classifier, pipeline: Any, generation: int) -> None:
+    def _install_model(self, classifier: Classifier, pipeline: Any, generation: int, wanted: str) -> None:
         """(Worker thread.) Use the loaded model, unless a later one was asked for meanwhile."""
         if generation != self._model_generation:
             return
         if self._pipeline is None:
             self._pipeline = pipeline
             in_use = pipeline.config.locator
-            if in_use != self._settings.locator:  # fell back (build_engine sent the notice)
-                self.locator_replaced.emit(self._settings.locator, in_use)
+            if in_use != wanted and self._settings.locator == wanted:
+                # It fell back (build_engine sent the notice): the toolbar shows what runs.
+                self.locator_replaced.emit(wanted, in_use)
                 self._settings = self._settings.with_changes(locator=in_use)
+            self._apply_settings(self._settings)  # settings changed while the engine was built
         else:
             # The personal model belongs to the old model's embeddings: rebuilt for this one below.
             self._pipeline.set_classifier(classifier)

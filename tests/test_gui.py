@@ -817,3 +817,26 @@ def test_the_shortcuts_are_defined_once(
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     listed = readme[readme.index("**Keyboard shortcuts.**") :].split("\n\n")[0]
     assert [s.keys for s in SHORTCUTS.values() if s.keys not in listed] == []
+
+
+def test_settings_changed_while_the_model_loads_reach_the_engine(
+    make_window: Any, qtbot: Any, tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import recognizer.engine
+
+    real = recognizer.engine.load_classifier
+
+    def slow_load(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(1.0)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(recognizer.engine, "load_classifier", slow_load)
+    window = make_window(SYNTH, tiny_model_path)
+    window.threshold_slider.setValue(77)
+    window.hold_spin.setValue(2.5)
+    assert window.worker._pipeline is None  # still loading
+    with qtbot.waitSignal(window.model_changed, timeout=10_000):
+        pass
+    qtbot.waitUntil(lambda: window.worker._pipeline.config.confidence_threshold == 0.77, timeout=2_000)
+    assert window.worker._pipeline.config.hold_seconds == 2.5
+    assert window.worker._pipeline.committer.threshold == 0.77
