@@ -210,7 +210,8 @@ class RecognitionWorker(QThread):
         self._classifier: Classifier | None = None
         self._model_generation = 0  # model requests so far; only the newest is installed
         self._finished = False
-        self._last_frame: np.ndarray | None = None  # the source's newest frame
+        self._last_frame: np.ndarray | None = None  # the source's newest frame...
+        self._last_frame_model: object = None  # ...and the classifier that saw it (None: none did)
         self._lost_since: float | None = None
         self._next_reconnect = 0.0
         self._fps = 0.0
@@ -466,9 +467,6 @@ class RecognitionWorker(QThread):
         self._classifier = classifier
         self.model_loaded.emit(classifier)
         self._add_job(self._job_rebuild)
-        if self._finished and self._last_frame is not None:
-            # A photo (or the end of a file) read before this model arrived: recognise it now.
-            self._process_safely(self._last_frame, time.monotonic())
 
     def _pipeline_config(self, settings: AppSettings) -> Any:
         """The engine config for ``settings`` (the running engine's other fields kept)."""
@@ -560,6 +558,11 @@ class RecognitionWorker(QThread):
             if self._stop_requested.is_set():
                 break
             if self._source is None or self._finished:
+                if self._finished and self._last_frame_is_stale():
+                    # A photo read while the model was loading (or before a model swap): the
+                    # source has nothing more, so recognise its last frame with the model now in use.
+                    self._process_safely(self._last_frame, time.monotonic())
+                    continue
                 self._sleep(IDLE_POLL)
                 next_due = time.monotonic()
                 continue
@@ -588,7 +591,6 @@ class RecognitionWorker(QThread):
                 self._finished = True
                 self.source_finished.emit(str(getattr(self._source, "name", self._source_spec)))
                 continue
-            self._last_frame = frame
             fps = float(getattr(self._source, "fps", 0.0) or 0.0)
             now = time.monotonic()
             period = 1.0 / fps if fps > 0 else 0.0
@@ -624,13 +626,24 @@ class RecognitionWorker(QThread):
                 log.exception("processing a frame failed (%d so far)", self._frame_errors)
                 self.notice.emit(f"Recognition error on a frame: {exc}")
 
+    def _last_frame_is_stale(self) -> bool:
+        """Whether the newest frame has not been seen by the classifier in use."""
+        return (
+            self._last_frame is not None
+            and self._pipeline is not None
+            and self._last_frame_model is not self._pipeline.classifier
+        )
+
     def _process(self, frame: np.ndarray, captured_at: float, decode_ms: float | None = None) -> None:
         from gui.images import bgr_to_qimage, gray_to_qimage
 
         result = None
         pending = None
         model_input = None
+        self._last_frame = frame
+        self._last_frame_model = None
         if self._pipeline is not None:
+            self._last_frame_model = self._pipeline.classifier
             result = self._pipeline.process(frame, captured_at, decode_ms=decode_ms)
             pending = self._pipeline.committer.pending
             if result.model_input is not None:

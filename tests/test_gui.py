@@ -293,35 +293,58 @@ def test_a_locator_that_cannot_be_built_shows_the_one_running(
     assert window.settings.locator == "full" and window.worker._pipeline.config.locator == "full"
 
 
+@pytest.mark.parametrize("model_arrives", ["after the end", "before the end"])
 def test_a_photo_read_before_the_model_arrives_is_recognised_when_it_does(
-    make_window: Any, qtbot: Any, tiny_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_window: Any,
+    qtbot: Any,
+    tiny_model_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    model_arrives: str,
 ) -> None:
     import shutil
 
     import recognizer.engine
+    from recognizer.sources import ImageSource
 
     photo = tmp_path / "photo.jpg"
     shutil.copy(Path(recognizer.engine.__file__).parent / "demo" / "A_1.jpg", photo)
-    slow = recognizer.engine.load_classifier
+    if model_arrives == "after the end":
+        # Unpaced, the photo is read and ends at once; the model takes a second.
+        real = recognizer.engine.load_classifier
 
-    def slow_load(*args: Any, **kwargs: Any) -> Any:
-        time.sleep(1.0)  # the photo is read (and ends) while the model loads
-        return slow(*args, **kwargs)
+        def slow_load(*args: Any, **kwargs: Any) -> Any:
+            time.sleep(1.0)
+            return real(*args, **kwargs)
 
-    monkeypatch.setattr(recognizer.engine, "load_classifier", slow_load)
+        monkeypatch.setattr(recognizer.engine, "load_classifier", slow_load)
+        window = make_window(str(photo), tiny_model_path, pace=False)
+    else:
+        # Paced like the app (asl-app --source photo.jpg): the end is found a few seconds after
+        # the one frame, and the tiny model is in long before.
+        window = make_window(
+            str(photo), tiny_model_path, source_opener=lambda spec: ImageSource(spec, fps=0.4)
+        )
+    order: list[str] = []
     packets: list[Any] = []
-    window = make_window(str(photo), tiny_model_path, pace=False)
     window.frame_shown.connect(packets.append)
-    with qtbot.waitSignal(window.worker.source_finished, timeout=10_000):
-        pass
-    assert window.classifier is None
-    with qtbot.waitSignal(window.model_changed, timeout=10_000):
-        pass
+    window.model_changed.connect(lambda _c: order.append("model"))
+    window.worker.source_finished.connect(lambda _n: order.append("end"))
+    qtbot.waitUntil(lambda: len(order) == 2, timeout=15_000)
+    assert order == (["end", "model"] if model_arrives == "after the end" else ["model", "end"])
     qtbot.waitUntil(lambda: any(p.result is not None for p in packets), timeout=5_000)
     assert packets[0].result is None  # shown at once, unrecognised
     assert packets[-1].result is not None and packets[-1].result.prediction is not None
     assert "confident" in window.confidence_label.text()
     assert "End of photo.jpg" in window.banner.text()
+    # Swapping the model re-reads the photo with the new one.
+    from tests.conftest import build_tiny_onnx
+
+    other = build_tiny_onnx(tmp_path / "other.onnx", seed=9)
+    shown = len(packets)
+    window.load_model(other)
+    qtbot.waitUntil(lambda: len(packets) > shown, timeout=10_000)
+    assert window.worker._last_frame_model is window.classifier and window.classifier.path == other
 
 
 def test_settings_persist(
