@@ -8,11 +8,17 @@ own thread, so the first frames appear quickly.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import signal
+import socket
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
+
+from recognizer.settings import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR, setting
 
 APP_NAME = "asl-app"
 ORG_NAME = "asl-fingerspell"
@@ -39,9 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="personal profile folder to use for this run (default: the saved choice; see "
         "Model → Personalise…)",
     )
-    parser.add_argument("--locator", metavar="MODE", help='hand locator: "mediapipe", "box" or "full"')
-    parser.add_argument("--threshold", type=float, metavar="P", help="confidence threshold 0..1")
-    parser.add_argument("--hold", type=float, metavar="SECONDS", help="hold time before a letter is spelled")
+    # Ranges, defaults and help from the one table; the value given is used and saved.
+    setting("locator").add_argument(parser, "--locator")
+    setting("confidence_threshold").add_argument(parser, "--threshold")
+    setting("hold_seconds").add_argument(parser, "--hold")
     parser.add_argument("--no-mirror", action="store_true", help="show the video unmirrored")
     parser.add_argument(
         "--screenshot",
@@ -62,27 +69,70 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The signals that close the window as File → Quit does (settings saved, worker stopped).
+CLOSING_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def closing_on_signals(close: Callable[[], None]) -> Iterator[list[int]]:
+    """While inside, SIGINT (Ctrl-C) and SIGTERM call ``close`` from Qt's event loop.
+
+    Python runs a signal handler only between bytecodes of the main thread, and
+    Qt's loop runs in C++, so a handler alone waits for the next Python
+    callback (Ctrl-C seemed ignored). ``signal.set_wakeup_fd`` makes the C-level
+    handler write to a socket; a ``QSocketNotifier`` on the other end wakes the
+    loop, Python then runs the handler, and the handler posts ``close`` to the
+    loop rather than running it in the middle of whatever was interrupted.
+
+    Yields the list of signal numbers received so far. The previous handlers
+    and wakeup fd are restored on the way out (tests call :func:`main` in-process).
+    """
+    from PySide6.QtCore import QSocketNotifier, QTimer
+
+    received: list[int] = []
+    reader, writer = socket.socketpair()
+    for end in (reader, writer):
+        end.setblocking(False)
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            while reader.recv(64):
+                pass
+
+    def handle(signum: int, _frame: object) -> None:
+        received.append(signum)
+        QTimer.singleShot(0, close)
+
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read)
+    notifier.activated.connect(drain)
+    old_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    old_handlers = {signum: signal.signal(signum, handle) for signum in CLOSING_SIGNALS}
+    try:
+        yield received
+    finally:
+        for signum, handler in old_handlers.items():
+            signal.signal(signum, handler)
+        signal.set_wakeup_fd(old_fd)
+        notifier.setEnabled(False)
+        reader.close()
+        writer.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the application; returns the process exit status."""
     started = time.monotonic()
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a refused option (told in one line by argparse)
+        return EXIT_OK if exc.code in (None, 0) else EXIT_USER_ERROR
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     log = logging.getLogger("gui.app")
-    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
-        print("asl-app: --threshold must be between 0 and 1", file=sys.stderr)
-        return 2
-    if args.hold is not None and args.hold <= 0:
-        print("asl-app: --hold must be positive", file=sys.stderr)
-        return 2
 
-    from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from gui.main_window import MainWindow
-    from gui.settings import AppSettings, load_settings
     from gui.theme import STYLE_SHEET
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -91,6 +141,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationDisplayName("ASL Fingerspell")
     app.setStyle("Fusion")
     app.setStyleSheet(STYLE_SHEET)
+    # Every window, so that a modal dialog does not keep the loop (and the process) alive.
+    with closing_on_signals(app.closeAllWindows) as received:
+        status = _run(app, args, started, log)
+    if signal.SIGINT in received:
+        log.info("interrupted: closed after Ctrl-C")
+        # Like the CLIs: a shell or script sees that the run was interrupted, not finished.
+        return EXIT_INTERRUPTED
+    if received:
+        log.info("closed on signal %d", received[0])
+    return status
+
+
+def _run(app: Any, args: argparse.Namespace, started: float, log: logging.Logger) -> int:
+    """Build the window from the options and the saved settings, and run the loop."""
+    from PySide6.QtCore import QSettings, QTimer
+
+    from gui.main_window import MainWindow
+    from gui.settings import ENGINE_FIELDS, AppSettings, load_settings
 
     if args.no_save_settings:
         store = QSettings(
@@ -101,13 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         store = QSettings()
         settings = load_settings(store)
-    changes: dict[str, object] = {}
-    if args.locator:
-        changes["locator"] = args.locator
-    if args.threshold is not None:
-        changes["confidence_threshold"] = args.threshold
-    if args.hold is not None:
-        changes["hold_seconds"] = args.hold
+    changes: dict[str, object] = {
+        name: getattr(args, name) for name in ENGINE_FIELDS if getattr(args, name) is not None
+    }
     if args.no_mirror:
         changes["mirror"] = False
     settings = settings.with_changes(**changes)

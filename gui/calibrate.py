@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from gui import model_store, theme
 from gui.profiles import PRIVACY_NOTE
+from gui.shortcuts import key_text
 from gui.widgets import HandshapeView, ProgressRing, VideoView
 
 if TYPE_CHECKING:
@@ -480,7 +481,7 @@ class CalibrationDialog(QDialog):
             pairs = ", ".join(f"{t} read as {r} ({n}×)" for t, r, n in result.confusions[:6])
             self.confusions_label.setText(
                 f"<b>Still confused:</b> {pairs}. Redo these letters with a clearer handshape, "
-                "or teach them while you sign (Ctrl+T)."
+                f"or teach them while you sign ({key_text('teach')})."
             )
         else:
             self.confusions_label.setText("<b>No letter is confused with another.</b>")

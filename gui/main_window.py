@@ -7,13 +7,14 @@ does the capture and recognition.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,16 +36,16 @@ from PySide6.QtWidgets import (
 
 from gui import model_store
 from gui.settings import AUTO_SOURCE, AppSettings, save_settings
+from gui.shortcuts import help_text, key_text, sequence
 from gui.widgets import Banner, Card, ModelInputView, TopKBars, VideoView
 from gui.worker import DEMO_SOURCE, FramePacket, RecognitionWorker, SourceOpener
+from recognizer.settings import LOCATOR_MODES, Setting, setting
 
 if TYPE_CHECKING:
     from recognizer.classifier import Classifier
 
 log = logging.getLogger(__name__)
 
-#: Locator modes offered before the engine has told us its own list.
-_LOCATOR_MODES = ("mediapipe", "box", "full")
 #: Workers that did not stop in time, kept referenced until they finish.
 _UNFINISHED_WORKERS: set[RecognitionWorker] = set()
 VIDEO_FILTER = "Videos and images (*.mp4 *.avi *.mov *.mkv *.webm *.png *.jpg *.jpeg *.bmp);;All files (*)"
@@ -60,6 +61,16 @@ def provider_label(providers: list[str]) -> str:
     if first.startswith("CPU"):
         return "CPU"
     return first.removesuffix("ExecutionProvider")
+
+
+def _same_model(a: str | Path, b: str | Path) -> bool:
+    return Path(a).resolve() == Path(b).resolve()
+
+
+def _tooltip(item: Setting) -> str:
+    """A setting's help as a tooltip: capitalised, with its range."""
+    text = item.help[:1].upper() + item.help[1:]
+    return f"{text} ({item.range_text})" if item.choices is None and item.range_text else text
 
 
 class MainWindow(QMainWindow):
@@ -123,6 +134,8 @@ class MainWindow(QMainWindow):
         self._display_times: deque[float] = deque(maxlen=30)
         self._latency_ms = 0.0
         self._model_problem = ""
+        #: The model the user asked for last, until the worker answers (its path).
+        self._model_request: str | None = None
         self.frames_shown = 0
         self.letters_seen: set[str] = set()
         #: Whether the frame on screen shows a hand with a letter over the threshold.
@@ -145,28 +158,28 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self.open_file_action = QAction("&Open video or image…", self, shortcut=QKeySequence.StandardKey.Open)
+        self.open_file_action = QAction("&Open video or image…", self, shortcut=sequence("open_file"))
         self.open_file_action.triggered.connect(self.choose_file)
         file_menu.addAction(self.open_file_action)
-        open_folder = QAction("Open &folder of images…", self, shortcut=QKeySequence("Ctrl+Shift+O"))
+        open_folder = QAction("Open &folder of images…", self, shortcut=sequence("open_folder"))
         open_folder.triggered.connect(self.choose_folder)
         file_menu.addAction(open_folder)
         demo = QAction("Use the &demo source", self)
         demo.triggered.connect(lambda: self.switch_source(DEMO_SOURCE))
         file_menu.addAction(demo)
         file_menu.addSeparator()
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action = QAction("&Quit", self, shortcut=sequence("quit"))
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
         view_menu = bar.addMenu("&View")
-        self.mirror_action = QAction("&Mirror video", self, checkable=True, shortcut=QKeySequence("M"))
+        self.mirror_action = QAction("&Mirror video", self, checkable=True, shortcut=sequence("mirror"))
         self.mirror_action.setChecked(self._settings.mirror)
         self.mirror_action.toggled.connect(self._on_mirror_toggled)
         view_menu.addAction(self.mirror_action)
 
         model_menu = bar.addMenu("&Model")
-        self.load_model_action = QAction("&Load model…", self, shortcut=QKeySequence("Ctrl+L"))
+        self.load_model_action = QAction("&Load model…", self, shortcut=sequence("load_model"))
         self.load_model_action.triggered.connect(self.choose_model)
         model_menu.addAction(self.load_model_action)
         self.bundled_model_action = QAction("Use &bundled model", self)
@@ -175,30 +188,30 @@ class MainWindow(QMainWindow):
         self.trained_menu = model_menu.addMenu("&Trained models")
         self.trained_menu.aboutToShow.connect(self._fill_trained_menu)
         model_menu.addSeparator()
-        self.model_info_action = QAction("Model &info…", self, shortcut=QKeySequence("Ctrl+I"))
+        self.model_info_action = QAction("Model &info…", self, shortcut=sequence("model_info"))
         self.model_info_action.triggered.connect(self.show_model_info)
         model_menu.addAction(self.model_info_action)
-        self.retrain_action = QAction("&Retrain…", self, shortcut=QKeySequence("Ctrl+R"))
+        self.retrain_action = QAction("&Retrain…", self, shortcut=sequence("retrain"))
         self.retrain_action.triggered.connect(self.show_retrain)
         model_menu.addAction(self.retrain_action)
         model_menu.addSeparator()
-        self.personalise_action = QAction("&Personalise…", self, shortcut=QKeySequence("Ctrl+P"))
+        self.personalise_action = QAction("&Personalise…", self, shortcut=sequence("personalise"))
         self.personalise_action.triggered.connect(self.show_personalise)
         model_menu.addAction(self.personalise_action)
         self.profiles_action = QAction("Pro&files…", self)
         self.profiles_action.triggered.connect(self.show_profiles)
         model_menu.addAction(self.profiles_action)
-        self.teach_action = QAction("&Teach the right letter…", self, shortcut=QKeySequence("Ctrl+T"))
+        self.teach_action = QAction("&Teach the right letter…", self, shortcut=sequence("teach"))
         self.teach_action.setToolTip("The app read the wrong letter: say which one you signed")
         self.teach_action.triggered.connect(self.teach)
         model_menu.addAction(self.teach_action)
-        self.undo_teach_action = QAction("&Undo teaching", self, shortcut=QKeySequence("Ctrl+Z"))
+        self.undo_teach_action = QAction("&Undo teaching", self, shortcut=sequence("undo_teach"))
         self.undo_teach_action.setEnabled(False)
         self.undo_teach_action.triggered.connect(self.undo_teach)
         model_menu.addAction(self.undo_teach_action)
 
         help_menu = bar.addMenu("&Help")
-        keys = QAction("&Keyboard shortcuts", self, shortcut=QKeySequence("F1"))
+        keys = QAction("&Keyboard shortcuts", self, shortcut=sequence("shortcuts"))
         keys.triggered.connect(self._show_shortcuts)
         help_menu.addAction(keys)
 
@@ -218,24 +231,27 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.source_combo)
         bar.addSeparator()
 
+        # Choices, ranges, steps and tooltips come from the engine's table of settings.
+        locator = setting("locator")
         bar.addWidget(QLabel("Locator"))
         self.locator_combo = QComboBox()
-        self.locator_combo.setToolTip(
-            "How the hand is found: MediaPipe landmarks, a fixed box, or the full frame"
-        )
-        for mode in _LOCATOR_MODES:
+        self.locator_combo.setToolTip(_tooltip(locator))
+        for mode in LOCATOR_MODES:
             self.locator_combo.addItem(mode, mode)
-        self._select_data(self.locator_combo, self._settings.locator)
         self.locator_combo.currentIndexChanged.connect(self._on_settings_edited)
         bar.addWidget(self.locator_combo)
         bar.addSeparator()
 
+        threshold = setting("confidence_threshold")
         bar.addWidget(QLabel("Confidence"))
         self.threshold_slider = QSlider(Qt.Orientation.Horizontal)
-        self.threshold_slider.setRange(5, 99)
+        # A slider counts whole steps: one unit is one ``step`` (0.01: percent).
+        self._threshold_unit = float(threshold.step or 0.01)
+        self.threshold_slider.setRange(
+            round(threshold.minimum / self._threshold_unit), round(threshold.maximum / self._threshold_unit)
+        )
         self.threshold_slider.setFixedWidth(130)
-        self.threshold_slider.setValue(round(self._settings.confidence_threshold * 100))
-        self.threshold_slider.setToolTip("A letter is only spelled when the model is at least this sure")
+        self.threshold_slider.setToolTip(_tooltip(threshold))
         self.threshold_slider.valueChanged.connect(self._on_settings_edited)
         bar.addWidget(self.threshold_slider)
         self.threshold_value = QLabel()
@@ -243,28 +259,28 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.threshold_value)
         bar.addSeparator()
 
+        hold = setting("hold_seconds")
         bar.addWidget(QLabel("Hold"))
         self.hold_spin = QDoubleSpinBox()
-        self.hold_spin.setRange(0.1, 3.0)
-        self.hold_spin.setSingleStep(0.1)
-        self.hold_spin.setDecimals(1)
+        self.hold_spin.setDecimals(hold.decimals if hold.decimals is not None else 1)
+        self.hold_spin.setRange(hold.minimum, hold.maximum)
+        self.hold_spin.setSingleStep(hold.step or 0.1)
         self.hold_spin.setSuffix(" s")
-        self.hold_spin.setValue(self._settings.hold_seconds)
-        self.hold_spin.setToolTip("How long a letter must be held steady before it is spelled")
+        self.hold_spin.setToolTip(_tooltip(hold))
         self.hold_spin.valueChanged.connect(self._on_settings_edited)
         bar.addWidget(self.hold_spin)
         bar.addSeparator()
 
         self.mirror_check = QCheckBox("Mirror")
         self.mirror_check.setChecked(self._settings.mirror)
-        self.mirror_check.setToolTip("Show the video like a mirror (M)")
+        self.mirror_check.setToolTip(f"Show the video like a mirror ({key_text('mirror')})")
         self.mirror_check.toggled.connect(self.mirror_action.setChecked)
         bar.addWidget(self.mirror_check)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
         self.teach_button = QPushButton("Teach…")
-        self.teach_button.setToolTip("Wrong letter? Say which one you signed (Ctrl+T)")
+        self.teach_button.setToolTip(self._teach_tip())
         self.teach_button.clicked.connect(self.teach)
         bar.addWidget(self.teach_button)
         # Space and Backspace belong to the spelled text, so only the spin box may keep the focus,
@@ -278,7 +294,9 @@ class MainWindow(QMainWindow):
         ):
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
-        self._update_threshold_label()
+        self._show_settings(self._settings)
+        # What the widgets show is what the engine gets: a saved 0.425 is shown (and used) as 42%.
+        self._settings = self._settings.with_changes(**self._widget_values())
 
     def _build_central(self) -> None:
         central = QWidget()
@@ -372,10 +390,10 @@ class MainWindow(QMainWindow):
         self.clear_button.clicked.connect(lambda: self.edit_text("clear"))
         self.copy_button.clicked.connect(self.copy_text)
         tips = {
-            self.space_button: "Add a space (Space)",
-            self.backspace_button: "Delete the last letter (Backspace)",
-            self.clear_button: "Clear the text (Esc)",
-            self.copy_button: "Copy the text to the clipboard (Ctrl+C)",
+            self.space_button: f"Add a space ({key_text('space')})",
+            self.backspace_button: f"Delete the last letter ({key_text('backspace')})",
+            self.clear_button: f"Clear the text ({key_text('clear')})",
+            self.copy_button: f"Copy the text to the clipboard ({key_text('copy')})",
         }
         for button, tip in tips.items():
             # Buttons never take focus, so Space/Backspace always reach the shortcuts.
@@ -407,7 +425,7 @@ class MainWindow(QMainWindow):
         for label in labels:
             status.addPermanentWidget(label)
         self.undo_button = QPushButton("Undo")
-        self.undo_button.setToolTip("Remove the samples just taught (Ctrl+Z)")
+        self.undo_button.setToolTip(f"Remove the samples just taught ({key_text('undo_teach')})")
         self.undo_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.undo_button.setStyleSheet("padding: 1px 10px; min-height: 14px;")
         self.undo_button.clicked.connect(self.undo_teach)
@@ -421,14 +439,14 @@ class MainWindow(QMainWindow):
 
     def _build_shortcuts(self) -> None:
         bindings = {
-            "Space": lambda: self.edit_text("space"),
-            "Backspace": lambda: self.edit_text("backspace"),
-            "Escape": lambda: self.edit_text("clear"),
-            "Ctrl+C": self.copy_text,
+            "space": lambda: self.edit_text("space"),
+            "backspace": lambda: self.edit_text("backspace"),
+            "clear": lambda: self.edit_text("clear"),
+            "copy": self.copy_text,
         }
         self._shortcuts = []
-        for key, slot in bindings.items():
-            shortcut = QShortcut(QKeySequence(key), self)
+        for name, slot in bindings.items():
+            shortcut = QShortcut(sequence(name), self)
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
             shortcut.activated.connect(slot)
             self._shortcuts.append(shortcut)
@@ -439,11 +457,6 @@ class MainWindow(QMainWindow):
         """Start capture and recognition (call after show(): the window appears first)."""
         if self.worker is not None:
             return
-        from recognizer.pipeline import locator_modes
-
-        modes = list(locator_modes())
-        if modes:
-            self.set_locator_modes(modes)
         worker = RecognitionWorker(
             self._settings,
             source_spec=self._source_spec,
@@ -461,6 +474,7 @@ class MainWindow(QMainWindow):
         worker.cameras_found.connect(self._on_cameras_found)
         worker.model_loaded.connect(self._on_model_loaded)
         worker.model_failed.connect(self._on_model_failed)
+        worker.locator_replaced.connect(self._on_locator_replaced)
         worker.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
         worker.profile_loaded.connect(self._on_profile_loaded)
         worker.profile_failed.connect(self._on_profile_failed)
@@ -490,7 +504,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         save_settings(self._settings, self._settings_store)
-        self.stop_worker()
+        stopped = self.stop_worker()
+        log.info("window closed: settings saved, worker %s", "stopped" if stopped else "still stopping")
         super().closeEvent(event)
 
     # ------------------------------------------------------------------ results
@@ -697,31 +712,45 @@ class MainWindow(QMainWindow):
         return self._settings
 
     def _update_threshold_label(self) -> None:
-        self.threshold_value.setText(f"{self.threshold_slider.value()}%")
+        self.threshold_value.setText(f"{self._widget_values()['confidence_threshold']:.0%}")
+
+    def _show_settings(self, settings: AppSettings) -> None:
+        """Put ``settings`` into the toolbar's widgets (without reporting an edit)."""
+        widgets = (self.locator_combo, self.threshold_slider, self.hold_spin)
+        for widget in widgets:
+            widget.blockSignals(True)
+        self._select_data(self.locator_combo, settings.locator)
+        self.threshold_slider.setValue(round(settings.confidence_threshold / self._threshold_unit))
+        self.hold_spin.setValue(settings.hold_seconds)
+        for widget in widgets:
+            widget.blockSignals(False)
+        self._update_threshold_label()
+
+    def _widget_values(self) -> dict[str, object]:
+        """The engine settings the toolbar shows."""
+        hold_decimals = self.hold_spin.decimals()
+        threshold_decimals = max(0, -math.floor(math.log10(self._threshold_unit)))
+        return {
+            "locator": str(self.locator_combo.currentData()),
+            "confidence_threshold": round(
+                self.threshold_slider.value() * self._threshold_unit, threshold_decimals
+            ),
+            "hold_seconds": round(self.hold_spin.value(), hold_decimals),
+        }
 
     def _on_settings_edited(self) -> None:
         self._update_threshold_label()
-        self._set_settings(
-            self._settings.with_changes(
-                confidence_threshold=self.threshold_slider.value() / 100.0,
-                hold_seconds=round(self.hold_spin.value(), 2),
-                locator=str(self.locator_combo.currentData()),
-            )
-        )
+        self._set_settings(self._settings.with_changes(**self._widget_values()))
 
     def _on_mirror_toggled(self, checked: bool) -> None:
         self.mirror_check.setChecked(checked)
         self._set_settings(self._settings.with_changes(mirror=checked))
 
-    def set_locator_modes(self, modes: list[str]) -> None:
-        """Offer the engine's locator modes in the chooser."""
-        current = self._settings.locator
-        self.locator_combo.blockSignals(True)
-        self.locator_combo.clear()
-        for mode in modes:
-            self.locator_combo.addItem(mode, mode)
-        self._select_data(self.locator_combo, current)
-        self.locator_combo.blockSignals(False)
+    def _on_locator_replaced(self, wanted: str, in_use: str) -> None:
+        """The engine could not use ``wanted``: show (and remember) the locator really running."""
+        log.info("locator %s replaced by %s", wanted, in_use)
+        self._settings = self._settings.with_changes(locator=in_use)
+        self._show_settings(self._settings)
 
     # ------------------------------------------------------------------ models
 
@@ -737,40 +766,52 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"model: {classifier.name}{acc}")
         self.provider_label.setText(provider_label(classifier.providers))
         self._update_personalisation(classifier)
+        if self._model_request is not None and _same_model(classifier.path, self._model_request):
+            self._model_request = None
+            self._remember_model(classifier)
         self.model_changed.emit(classifier)
 
-    def _on_model_failed(self, reason: str) -> None:
-        self._model_problem = reason
-        self.model_label.setText("model: none")
-        self.provider_label.setText("provider –")
-        self.banner.show_message(f"No model loaded — {reason}. Recognition is off.", "error")
-        for button in (self.banner_load, self.banner_retrain):
-            button.show()
-        self._set_letter("·", dim=True)
-        self.confidence_label.setText("no model")
+    def _on_model_failed(self, path: str, reason: str) -> None:
+        asked = self._model_request is not None and _same_model(path, self._model_request)
+        if asked:
+            self._model_request = None
+        if self._classifier is None:
+            self._model_problem = reason
+            self.model_label.setText("model: none")
+            self.provider_label.setText("provider –")
+            self.banner.show_message(f"No model loaded — {reason}. Recognition is off.", "error")
+            for button in (self.banner_load, self.banner_retrain):
+                button.show()
+            self._set_letter("·", dim=True)
+            self.confidence_label.setText("no model")
+        if asked:
+            kept = "The current model is kept." if self._classifier is not None else "Recognition stays off."
+            QMessageBox.critical(self, "Cannot use this model", f"{reason}\n\n{kept}")
 
-    def load_model(self, path: str | Path) -> bool:
-        """Check ``path`` with the recognizer's loader and switch to it; a bad file keeps the old model."""
-        from recognizer.classifier import Classifier
-        from recognizer.errors import ModelFormatError
+    def load_model(self, path: str | Path | None) -> None:
+        """Switch to the model at ``path`` (None: the bundled one); the worker loads and checks it.
 
-        try:
-            classifier = Classifier(path)
-        except ModelFormatError as exc:
-            QMessageBox.critical(self, "Cannot use this model", f"{exc}\n\nThe current model is kept.")
-            return False
-        self.use_classifier(classifier)
-        return True
+        ``model_changed`` follows and the choice is remembered; a bad file is refused in a
+        dialog and the model in use is kept.
+        """
+        from recognizer.classifier import bundled_model_path
+
+        self._model_request = str(path) if path else str(bundled_model_path())
+        if self.worker is not None:
+            self.worker.load_model(self._model_request)
 
     def use_classifier(self, classifier: Classifier) -> None:
         """Hot-swap to an already loaded model and remember it for the next start."""
-        from recognizer.classifier import bundled_model_path
-
         if self.worker is not None:
             self.worker.set_classifier(classifier)
         else:
             self._on_model_loaded(classifier)
-        is_bundled = Path(classifier.path).resolve() == bundled_model_path().resolve()
+        self._remember_model(classifier)
+
+    def _remember_model(self, classifier: Classifier) -> None:
+        from recognizer.classifier import bundled_model_path
+
+        is_bundled = _same_model(classifier.path, bundled_model_path())
         self._set_settings(self._settings.with_changes(model_path="" if is_bundled else str(classifier.path)))
 
     def choose_model(self) -> None:
@@ -784,9 +825,7 @@ class MainWindow(QMainWindow):
 
     def use_bundled_model(self) -> None:
         """Model -> Use bundled model."""
-        from recognizer.classifier import bundled_model_path
-
-        self.load_model(bundled_model_path())
+        self.load_model(None)
 
     def _fill_trained_menu(self) -> None:
         self.trained_menu.clear()
@@ -819,15 +858,11 @@ class MainWindow(QMainWindow):
         dialog.exec()
 
     def _show_shortcuts(self) -> None:
-        QMessageBox.information(
-            self,
-            "Keyboard shortcuts",
-            "Space — add a space\nBackspace — delete the last letter\nEsc — clear the text\n"
-            "Ctrl+C — copy the text\nM — mirror the video\nCtrl+O — open a video or image\n"
-            "Ctrl+L — load a model\nCtrl+I — model info\nCtrl+R — retrain\n"
-            "Ctrl+P — personalise (teach it your hand)\nCtrl+T — teach the letter you meant\n"
-            "Ctrl+Z — undo the last teaching\nCtrl+Q — quit",
-        )
+        QMessageBox.information(self, "Keyboard shortcuts", help_text())
+
+    @staticmethod
+    def _teach_tip() -> str:
+        return f"Wrong letter? Say which one you signed ({key_text('teach')})"
 
     # ------------------------------------------------------------------ profiles
 
@@ -890,7 +925,7 @@ class MainWindow(QMainWindow):
             action.setEnabled(not problem)
             action.setToolTip(problem or action.text().replace("&", ""))
         self.teach_button.setEnabled(not problem)
-        self.teach_button.setToolTip(problem or "Wrong letter? Say which one you signed (Ctrl+T)")
+        self.teach_button.setToolTip(problem or self._teach_tip())
         if problem:
             self.undo_teach_action.setEnabled(False)
             self.undo_button.hide()

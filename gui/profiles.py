@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui import model_store
+from gui.shortcuts import key_text
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -85,7 +86,7 @@ class LetterPicker(QDialog):
         layout.addLayout(grid)
         note = QLabel(
             "The last second of video becomes samples of that letter in your profile, and the app "
-            "uses them at once (Ctrl+Z undoes it). " + PRIVACY_NOTE
+            f"uses them at once ({key_text('undo_teach')} undoes it). " + PRIVACY_NOTE
         )
         note.setWordWrap(True)
         note.setStyleSheet("color: #9aa3ae; font-size: 9pt;")

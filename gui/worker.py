@@ -149,8 +149,11 @@ class RecognitionWorker(QThread):
     cameras_found = Signal(list)
     #: A model is in use now (the Classifier object).
     model_loaded = Signal(object)
-    #: The model could not be loaded (one line); recognition is off until one is.
-    model_failed = Signal(str)
+    #: A model could not be loaded: its path ("" = the bundled one), one-line reason. The model
+    #: in use, if any, is kept; with none, recognition is off until one loads.
+    model_failed = Signal(str, str)
+    #: The engine could not use the locator asked for: that mode, the mode running instead.
+    locator_replaced = Signal(str, str)
     #: A one-line remark for the status bar (e.g. a locator fell back to another mode).
     notice = Signal(str)
     #: The active profile is in use: folder, name, letters with samples, number of samples.
@@ -205,7 +208,10 @@ class RecognitionWorker(QThread):
         self._source_spec = ""
         self._pipeline: Any = None
         self._classifier: Classifier | None = None
+        self._model_generation = 0  # model requests so far; only the newest is installed
         self._finished = False
+        self._last_frame: np.ndarray | None = None  # the source's newest frame...
+        self._last_frame_model: object = None  # ...and the classifier that saw it (None: none did)
         self._lost_since: float | None = None
         self._next_reconnect = 0.0
         self._fps = 0.0
@@ -257,9 +263,15 @@ class RecognitionWorker(QThread):
         """Switch to another source ("0", "demo", a file or folder)."""
         self._submit(lambda: self._open(spec))
 
+    def load_model(self, path: str | Path | None) -> None:
+        """Load the model at ``path`` (None: the bundled one) and hot-swap to it; the spelled
+        text and the source are kept. Answered by ``model_loaded`` or ``model_failed`` (the
+        model in use is kept)."""
+        self._submit(lambda: self._start_model_load(path))
+
     def set_classifier(self, classifier: Classifier) -> None:
-        """Hot-swap the model; the spelled text and the source are kept."""
-        self._submit(lambda: self._use_classifier(classifier))
+        """Hot-swap to an already loaded model; ``model_loaded``."""
+        self._submit(lambda: self._start_model_load(getattr(classifier, "path", None), classifier))
 
     def edit_text(self, action: str) -> str:
         """Apply "space", "backspace" or "clear" to the spelled text; returns the new text.
@@ -381,7 +393,7 @@ class RecognitionWorker(QThread):
         self._open(spec, fallback_note=fallback_note)
         if self._stop_requested.is_set():
             return
-        self._load_initial_model()
+        self._start_model_load(self._initial_model or None)
 
     def _scan_cameras(self) -> None:
         from recognizer.sources import list_cameras
@@ -394,75 +406,61 @@ class RecognitionWorker(QThread):
         if not self._stop_requested.is_set():
             self.cameras_found.emit(list(cameras))
 
-    def _load_initial_model(self) -> None:
-        """Load the model and the hand locator on a helper thread; frames flow meanwhile.
+    def _start_model_load(self, path: str | Path | None, classifier: Classifier | None = None) -> None:
+        """(Worker thread.) Load the model at ``path`` (None: the bundled one) on a helper thread.
 
-        Building the onnxruntime sessions takes about a second; the video is
-        shown unrecognised until the finished engine is handed to this
-        thread through the command queue.
+        Building onnxruntime sessions takes about a second; frames flow meanwhile
+        (unrecognised until the first engine arrives), and the finished model comes
+        back through the command queue. A later request wins over an earlier one
+        still loading. ``classifier``: an already loaded model to use instead.
         """
-        threading.Thread(target=self._build_engine, name="model-loader", daemon=True).start()
+        self._model_generation += 1
+        generation = self._model_generation
+        config = self._pipeline_config(self._settings)
+        # Not a daemon: the interpreter waits for it at exit. Ending the process while
+        # onnxruntime builds a session aborts it ("terminate called ...", status -6), which a
+        # Quit or Ctrl-C right after the start would do.
+        threading.Thread(
+            target=self._load_model,
+            args=(path, classifier, config, generation),
+            name="model-loader",
+            daemon=False,
+        ).start()
 
-    def _build_engine(self) -> None:
-        from recognizer.classifier import Classifier, bundled_model_path
-        from recognizer.errors import ModelFormatError, RecognizerError
-        from recognizer.pipeline import make_locator
+    def _load_model(
+        self, path: str | Path | None, classifier: Classifier | None, config: Any, generation: int
+    ) -> None:
+        """(Model-loader thread.) The classifier, and the whole engine when there is none yet."""
+        from recognizer.engine import build_engine, load_classifier
+        from recognizer.errors import RecognizerError
 
-        path = Path(self._initial_model) if self._initial_model else bundled_model_path()
         try:
-            classifier = Classifier(path)
-        except ModelFormatError as exc:
-            self.model_failed.emit(str(exc))
+            if classifier is None:
+                classifier = load_classifier(path, config)
+            pipeline = None
+            if self._pipeline is None:  # nothing to swap the model into yet
+                pipeline = build_engine(
+                    config, classifier=classifier, locator_fallback="box", on_notice=self.notice.emit
+                )
+        except RecognizerError as exc:  # ModelFormatError: missing, not ONNX, not one of ours
+            if generation == self._model_generation and not self._stop_requested.is_set():
+                self.model_failed.emit(str(path or ""), str(exc))
             return
-        mode = self._settings.locator
-        try:
-            locator = make_locator(mode)
-        except RecognizerError as exc:
-            # E.g. the MediaPipe models are missing: recognise in a fixed box rather than not at all.
-            log.warning("locator %r unavailable (%s); using 'box'", mode, exc)
-            self.notice.emit(f"Hand locator {mode!r} unavailable ({exc}); using 'box'")
-            mode = "box"
-            locator = make_locator(mode)
         if not self._stop_requested.is_set():
-            self._submit(lambda: self._install_engine(classifier, locator, mode))
+            self._submit(lambda: self._install_model(classifier, pipeline, generation, config.locator))
 
-    def _install_engine(self, classifier: Classifier, locator: Any, mode: str) -> None:
-        from recognizer.pipeline import Pipeline
-
-        if self._pipeline is not None:
-            return  # the user picked a model while this one was loading; theirs wins
-        if self._settings.locator != mode:
-            self._settings = self._settings.with_changes(locator=mode)
-        self._pipeline = Pipeline(classifier, locator, config=self._pipeline_config(self._settings))
-        self._classifier = classifier
-        self.model_loaded.emit(classifier)
-        self._add_job(self._job_rebuild)
-
-    def _pipeline_config(self, settings: AppSettings) -> Any:
-        from recognizer.pipeline import PipelineConfig
-
-        return PipelineConfig(
-            locator=settings.locator,
-            confidence_threshold=settings.confidence_threshold,
-            hold_seconds=settings.hold_seconds,
-        )
-
-    def _use_classifier(self, classifier: Classifier) -> None:
+    def _install_model(self, classifier: Classifier, pipeline: Any, generation: int, wanted: str) -> None:
+        """(Worker thread.) Use the loaded model, unless a later one was asked for meanwhile."""
+        if generation != self._model_generation:
+            return
         if self._pipeline is None:
-            from recognizer.errors import RecognizerError
-            from recognizer.pipeline import Pipeline, make_locator
-
-            config = self._pipeline_config(self._settings)
-            try:
-                locator = make_locator(config.locator)
-            except RecognizerError as exc:
-                # E.g. the MediaPipe models are missing: recognise in a fixed box rather than not at all.
-                log.warning("locator %r unavailable (%s); using 'box'", config.locator, exc)
-                self.notice.emit(f"Hand locator {config.locator!r} unavailable ({exc}); using 'box'")
-                self._settings = self._settings.with_changes(locator="box")
-                config = self._pipeline_config(self._settings)
-                locator = make_locator(config.locator)
-            self._pipeline = Pipeline(classifier, locator, config=config)
+            self._pipeline = pipeline
+            in_use = pipeline.config.locator
+            if in_use != wanted and self._settings.locator == wanted:
+                # It fell back (build_engine sent the notice): the toolbar shows what runs.
+                self.locator_replaced.emit(wanted, in_use)
+                self._settings = self._settings.with_changes(locator=in_use)
+            self._apply_settings(self._settings)  # settings changed while the engine was built
         else:
             # The personal model belongs to the old model's embeddings: rebuilt for this one below.
             self._pipeline.set_classifier(classifier)
@@ -470,16 +468,32 @@ class RecognitionWorker(QThread):
         self.model_loaded.emit(classifier)
         self._add_job(self._job_rebuild)
 
+    def _pipeline_config(self, settings: AppSettings) -> Any:
+        """The engine config for ``settings`` (the running engine's other fields kept)."""
+        from recognizer.pipeline import PipelineConfig
+
+        base = self._pipeline.config if self._pipeline is not None else PipelineConfig()
+        return base.replace(**settings.engine_values())
+
     def _apply_settings(self, settings: AppSettings) -> None:
         self._settings = settings
-        if self._pipeline is not None:
-            from recognizer.errors import RecognizerError
+        pipeline = self._pipeline
+        if pipeline is None:
+            return
+        from recognizer.errors import RecognizerError
 
-            try:
-                self._pipeline.set_config(self._pipeline_config(settings))
-            except RecognizerError as exc:  # keep the old locator rather than stop
-                log.warning("cannot apply settings: %s", exc)
-                self.notice.emit(f"Cannot use locator {settings.locator!r}: {exc}")
+        config = self._pipeline_config(settings)
+        if config == pipeline.config:
+            return
+        try:
+            pipeline.set_config(config)
+        except RecognizerError as exc:  # keep the old locator rather than stop
+            in_use = pipeline.config.locator
+            log.warning("cannot use locator %r: %s", settings.locator, exc)
+            self.notice.emit(f"Cannot use locator {settings.locator!r}: {exc}; still using {in_use!r}")
+            self.locator_replaced.emit(settings.locator, in_use)
+            self._settings = settings.with_changes(locator=in_use)
+            pipeline.set_config(self._pipeline_config(self._settings))
 
     def _open(self, spec: str, fallback_note: str = "") -> None:
         """Open ``spec``; when it cannot be opened, fall back to the demo (``fallback_note`` says why)."""
@@ -506,6 +520,7 @@ class RecognitionWorker(QThread):
         self._source = source
         self._source_spec = spec
         self._finished = False
+        self._last_frame = None
         self._lost_since = None
         self._last_frame_at = None
         if self._pipeline is not None:
@@ -543,6 +558,11 @@ class RecognitionWorker(QThread):
             if self._stop_requested.is_set():
                 break
             if self._source is None or self._finished:
+                if self._finished and self._last_frame_is_stale():
+                    # A photo read while the model was loading (or before a model swap): the
+                    # source has nothing more, so recognise its last frame with the model now in use.
+                    self._process_safely(self._last_frame, time.monotonic())
+                    continue
                 self._sleep(IDLE_POLL)
                 next_due = time.monotonic()
                 continue
@@ -576,13 +596,7 @@ class RecognitionWorker(QThread):
             period = 1.0 / fps if fps > 0 else 0.0
             # A frame that is late is not made up for with a burst; the schedule restarts.
             next_due = max(next_due + period, now) if period else now
-            try:
-                self._process(frame, now, decode_ms=(time.perf_counter() - read_started) * 1e3)
-            except Exception as exc:  # one bad frame must not end recognition
-                self._frame_errors += 1
-                if self._frame_errors == 1 or self._frame_errors % 300 == 0:
-                    log.exception("processing a frame failed (%d so far)", self._frame_errors)
-                    self.notice.emit(f"Recognition error on a frame: {exc}")
+            self._process_safely(frame, now, decode_ms=(time.perf_counter() - read_started) * 1e3)
 
     def _try_reconnect(self) -> None:
         from recognizer.errors import SourceError
@@ -603,13 +617,33 @@ class RecognitionWorker(QThread):
         self._lost_since = None
         self.camera_restored.emit(str(getattr(self._source, "name", self._source_spec)))
 
+    def _process_safely(self, frame: np.ndarray, captured_at: float, decode_ms: float | None = None) -> None:
+        try:
+            self._process(frame, captured_at, decode_ms)
+        except Exception as exc:  # one bad frame must not end recognition
+            self._frame_errors += 1
+            if self._frame_errors == 1 or self._frame_errors % 300 == 0:
+                log.exception("processing a frame failed (%d so far)", self._frame_errors)
+                self.notice.emit(f"Recognition error on a frame: {exc}")
+
+    def _last_frame_is_stale(self) -> bool:
+        """Whether the newest frame has not been seen by the classifier in use."""
+        return (
+            self._last_frame is not None
+            and self._pipeline is not None
+            and self._last_frame_model is not self._pipeline.classifier
+        )
+
     def _process(self, frame: np.ndarray, captured_at: float, decode_ms: float | None = None) -> None:
         from gui.images import bgr_to_qimage, gray_to_qimage
 
         result = None
         pending = None
         model_input = None
+        self._last_frame = frame
+        self._last_frame_model = None
         if self._pipeline is not None:
+            self._last_frame_model = self._pipeline.classifier
             result = self._pipeline.process(frame, captured_at, decode_ms=decode_ms)
             pending = self._pipeline.committer.pending
             if result.model_input is not None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,3 +94,55 @@ def build_tiny_onnx(
 def tiny_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A valid tiny ONNX letter model with correct metadata (no trained model needed)."""
     return build_tiny_onnx(tmp_path_factory.mktemp("tiny_model") / "tiny_asl.onnx")
+
+
+# --------------------------------------------------------------------------- the app's window
+# (Qt is imported inside the fixtures: tests of the engine and training never load it.)
+
+#: A synthetic source drawing letters with known answers (no camera needed).
+SYNTH_SOURCE = "synth:letters=ABCDE,fps=30,hold=0.5,gap=0.1,loop=1,size=320x240"
+
+
+@pytest.fixture
+def settings_store(tmp_path: Path) -> Any:
+    """A settings file of this test's own, so nothing leaks between tests or into the user's."""
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window_defaults() -> dict[str, Any]:
+    """What :func:`make_window` opens unless told otherwise (a test module may override this)."""
+    from gui.settings import AppSettings
+
+    return {"source": SYNTH_SOURCE, "settings": AppSettings(locator="full")}
+
+
+@pytest.fixture
+def make_window(
+    qtbot: Any, settings_store: Any, window_defaults: dict[str, Any]
+) -> Iterator[Callable[..., Any]]:
+    """Build, show and start main windows; stop their workers at the end."""
+    from gui.main_window import MainWindow
+
+    windows: list[MainWindow] = []
+
+    def make(source: str | None = None, model: str | Path | None = None, **kwargs: Any) -> MainWindow:
+        settings = kwargs.pop("settings", window_defaults["settings"])
+        window = MainWindow(
+            settings,
+            source_spec=source or window_defaults["source"],
+            model_path=str(model) if model else None,
+            settings_store=settings_store,
+            **kwargs,
+        )
+        qtbot.addWidget(window)
+        window.show()
+        window.start()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.stop_worker(2.0)

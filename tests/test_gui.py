@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +27,9 @@ from gui.worker import RecognitionWorker
 from recognizer.modelinfo import ModelInfo
 from recognizer.preprocess import INPUT_SHAPE, LETTERS, NUM_CLASSES, PIXEL_OFFSET, PIXEL_SCALE
 from recognizer.types import Prediction
+from tests.conftest import SYNTH_SOURCE
 
-SYNTH = "synth:letters=ABCDE,fps=30,hold=0.5,gap=0.1,loop=1,size=320x240"
-
-
-@pytest.fixture
-def settings_store(tmp_path: Path) -> QSettings:
-    """A settings file of this test's own, so nothing leaks between tests or into the user's."""
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+SYNTH = SYNTH_SOURCE
 
 
 @pytest.fixture
@@ -45,28 +39,6 @@ def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.setattr(model_store, "trained_models_dir", lambda: folder)
     return folder
-
-
-@pytest.fixture
-def make_window(qtbot: Any, settings_store: QSettings) -> Iterator[Callable[..., MainWindow]]:
-    """Build, show and start main windows; stop their workers at the end."""
-    windows: list[MainWindow] = []
-
-    def make(source: str = SYNTH, model: str | Path | None = None, **kwargs: Any) -> MainWindow:
-        settings = kwargs.pop("settings", AppSettings(locator="full"))
-        window = MainWindow(
-            settings, source_spec=source, model_path=str(model) if model else None,
-            settings_store=settings_store, **kwargs,
-        )  # fmt: skip
-        qtbot.addWidget(window)
-        window.show()
-        window.start()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.stop_worker()
 
 
 class TruthClassifier:
@@ -200,7 +172,8 @@ def test_loading_a_corrupt_model_shows_an_error_and_keeps_the_old_one(
     old = window.classifier
     bad = tmp_path / "corrupt.onnx"
     bad.write_bytes(b"this is not an onnx model" * 10)
-    assert window.load_model(bad) is False
+    with qtbot.waitSignal(window.worker.model_failed, timeout=10_000):
+        window.load_model(bad)
     assert len(shown) == 1 and "corrupt.onnx" in shown[0] and "kept" in shown[0]
     assert window.classifier is old
     assert window.worker is not None and window.worker.classifier is old
@@ -219,8 +192,31 @@ def test_missing_model_at_start_still_opens_and_offers_load_and_retrain(
     qtbot.waitUntil(window.video.has_frame, timeout=10_000)  # the video runs without a model
 
 
+@pytest.fixture
+def classifier_spy(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
+    """Records which thread builds each Classifier and which model classifies each batch."""
+    import threading
+
+    from recognizer.classifier import Classifier
+
+    seen: dict[str, list[Any]] = {"built": [], "ran": []}
+    init, run = Classifier.__init__, Classifier.run
+
+    def spy_init(self: Classifier, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        seen["built"].append((self.path, threading.current_thread() is threading.main_thread()))
+
+    def spy_run(self: Classifier, images: np.ndarray) -> Any:
+        seen["ran"].append(self.path)
+        return run(self, images)
+
+    monkeypatch.setattr(Classifier, "__init__", spy_init)
+    monkeypatch.setattr(Classifier, "run", spy_run)
+    return seen
+
+
 def test_loading_a_good_model_hot_swaps_and_keeps_the_text(
-    make_window: Any, qtbot: Any, tiny_model_path: Path, tmp_path: Path
+    make_window: Any, qtbot: Any, tiny_model_path: Path, tmp_path: Path, classifier_spy: dict[str, list[Any]]
 ) -> None:
     from tests.conftest import build_tiny_onnx
 
@@ -228,11 +224,127 @@ def test_loading_a_good_model_hot_swaps_and_keeps_the_text(
     window = make_window(SYNTH, tiny_model_path)
     qtbot.waitUntil(lambda: window.classifier is not None, timeout=10_000)
     worker = window.worker
-    assert window.load_model(other) is True
-    qtbot.waitUntil(lambda: window.classifier is not None and window.classifier.path == other, timeout=5_000)
+    with qtbot.waitSignal(window.model_changed, timeout=10_000):
+        window.load_model(other)
+    assert window.classifier is not None and window.classifier.path == other
     assert window.worker is worker and worker.isRunning()  # no restart
     assert "other/model.onnx" in window.model_label.text()
     assert window.settings.model_path == str(other)
+    # The new model is built off the GUI thread, and it is the one recognising the next frames.
+    assert (other, False) in classifier_spy["built"]
+    assert not any(on_gui for _, on_gui in classifier_spy["built"])
+    ran = len(classifier_spy["ran"])
+    qtbot.waitUntil(lambda: other in classifier_spy["ran"][ran:], timeout=5_000)
+    assert tiny_model_path not in classifier_spy["ran"][ran + 1 :]
+
+
+def test_the_apps_sessions_use_the_configured_thread_count(
+    make_window: Any, qtbot: Any, tiny_model_path: Path, tmp_path: Path
+) -> None:
+    from recognizer.engine import session_threads
+    from recognizer.pipeline import PipelineConfig
+    from tests.conftest import build_tiny_onnx
+
+    threads = PipelineConfig().num_threads
+    window = make_window(SYNTH, tiny_model_path, settings=AppSettings(locator="mediapipe"))
+    qtbot.waitUntil(lambda: window.worker._pipeline is not None, timeout=20_000)
+    assert session_threads(window.worker._pipeline) == {
+        "classifier": threads,
+        "palm": threads,
+        "landmarks": threads,
+    }
+    # A model the user picks later gets the same.
+    other = build_tiny_onnx(tmp_path / "other.onnx", seed=5)
+    with qtbot.waitSignal(window.model_changed, timeout=10_000):
+        window.load_model(other)
+    assert session_threads(window.worker._pipeline)["classifier"] == threads
+
+
+def test_a_locator_that_cannot_be_built_shows_the_one_running(
+    make_window: Any, qtbot: Any, tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import recognizer.locate
+    from recognizer.errors import ModelFormatError
+
+    real = recognizer.locate.make_locator
+
+    def no_mediapipe(mode: str, **kw: object) -> object:
+        if mode == "mediapipe":
+            raise ModelFormatError("hand model not found: palm_detection.onnx")
+        return real(mode, **kw)
+
+    monkeypatch.setattr(recognizer.locate, "make_locator", no_mediapipe)
+    window = make_window(SYNTH, tiny_model_path, settings=AppSettings(locator="mediapipe"))
+    assert window.locator_combo.currentData() == "mediapipe"
+    with qtbot.waitSignal(window.worker.locator_replaced, timeout=10_000) as replaced:
+        pass
+    assert replaced.args == ["mediapipe", "box"]
+    qtbot.waitUntil(lambda: window.locator_combo.currentData() == "box", timeout=2_000)
+    assert window.settings.locator == "box"
+    assert window.worker._pipeline.config.locator == "box"
+    assert "unavailable" in window.statusBar().currentMessage()
+    # Choosing it again is refused the same way, and the toolbar goes back to what runs.
+    window.locator_combo.setCurrentIndex(window.locator_combo.findData("full"))
+    qtbot.waitUntil(lambda: window.worker._pipeline.config.locator == "full", timeout=5_000)
+    with qtbot.waitSignal(window.worker.locator_replaced, timeout=5_000) as replaced:
+        window.locator_combo.setCurrentIndex(window.locator_combo.findData("mediapipe"))
+    assert replaced.args == ["mediapipe", "full"]
+    qtbot.waitUntil(lambda: window.locator_combo.currentData() == "full", timeout=2_000)
+    assert window.settings.locator == "full" and window.worker._pipeline.config.locator == "full"
+
+
+@pytest.mark.parametrize("model_arrives", ["after the end", "before the end"])
+def test_a_photo_read_before_the_model_arrives_is_recognised_when_it_does(
+    make_window: Any,
+    qtbot: Any,
+    tiny_model_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    model_arrives: str,
+) -> None:
+    import shutil
+
+    import recognizer.engine
+    from recognizer.sources import ImageSource
+
+    photo = tmp_path / "photo.jpg"
+    shutil.copy(Path(recognizer.engine.__file__).parent / "demo" / "A_1.jpg", photo)
+    if model_arrives == "after the end":
+        # Unpaced, the photo is read and ends at once; the model takes a second.
+        real = recognizer.engine.load_classifier
+
+        def slow_load(*args: Any, **kwargs: Any) -> Any:
+            time.sleep(1.0)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(recognizer.engine, "load_classifier", slow_load)
+        window = make_window(str(photo), tiny_model_path, pace=False)
+    else:
+        # Paced like the app (asl-app --source photo.jpg): the end is found a few seconds after
+        # the one frame, and the tiny model is in long before.
+        window = make_window(
+            str(photo), tiny_model_path, source_opener=lambda spec: ImageSource(spec, fps=0.4)
+        )
+    order: list[str] = []
+    packets: list[Any] = []
+    window.frame_shown.connect(packets.append)
+    window.model_changed.connect(lambda _c: order.append("model"))
+    window.worker.source_finished.connect(lambda _n: order.append("end"))
+    qtbot.waitUntil(lambda: len(order) == 2, timeout=15_000)
+    assert order == (["end", "model"] if model_arrives == "after the end" else ["model", "end"])
+    qtbot.waitUntil(lambda: any(p.result is not None for p in packets), timeout=5_000)
+    assert packets[0].result is None  # shown at once, unrecognised
+    assert packets[-1].result is not None and packets[-1].result.prediction is not None
+    assert "confident" in window.confidence_label.text()
+    assert "End of photo.jpg" in window.banner.text()
+    # Swapping the model re-reads the photo with the new one.
+    from tests.conftest import build_tiny_onnx
+
+    other = build_tiny_onnx(tmp_path / "other.onnx", seed=9)
+    shown = len(packets)
+    window.load_model(other)
+    qtbot.waitUntil(lambda: len(packets) > shown, timeout=10_000)
+    assert window.worker._last_frame_model is window.classifier and window.classifier.path == other
 
 
 def test_settings_persist(
@@ -260,7 +372,86 @@ def test_settings_round_trip_and_bad_values(settings_store: QSettings) -> None:
     settings_store.setValue("recognition/hold_seconds", 99)
     loaded = load_settings(settings_store)
     assert loaded.confidence_threshold == AppSettings().confidence_threshold
-    assert loaded.hold_seconds == 5.0
+    assert loaded.hold_seconds == AppSettings().hold_seconds  # out of range: the default, not clamped
+    assert loaded.locator == "box"
+
+
+GARBAGE_SETTINGS = {
+    "confidence_threshold": ["nan", "inf", "-inf", "1e308", "1e400", "0.001", "[1, 2]", "true", ""],
+    "hold_seconds": ["nan", "-inf", "1e9", "0", "-1", "abc", "0x10"],
+    "locator": ["bogus", "MEDIAPIPE", "42", ""],
+    "mirror": ["maybe", "2", "nan"],
+}
+
+
+@pytest.mark.parametrize("index", range(9))
+def test_the_app_starts_with_garbage_in_its_settings_file_and_shows_the_defaults(
+    qtbot: Any, tmp_path: Path, index: int
+) -> None:
+    path = tmp_path / "asl-app.conf"
+    lines = ["[recognition]", "unknown_setting=whatever"]
+    for name, values in GARBAGE_SETTINGS.items():
+        lines.append(f"{name}={values[index % len(values)]}")
+    lines.append("camera=1, 2")  # a list where text belongs
+    lines.append("model_path=@Invalid()")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    store = QSettings(str(path), QSettings.Format.IniFormat)
+
+    settings = load_settings(store)
+    assert settings == AppSettings()
+    window = MainWindow(settings, source_spec=SYNTH, settings_store=store)
+    qtbot.addWidget(window)
+    defaults = AppSettings()
+    assert window.settings == defaults
+    assert window.locator_combo.currentData() == defaults.locator
+    assert window.threshold_value.text() == f"{defaults.confidence_threshold:.0%}"
+    assert window.hold_spin.value() == pytest.approx(defaults.hold_seconds)
+    assert window.mirror_check.isChecked() is defaults.mirror
+
+
+def test_settings_store_written_by_qsettings_with_bad_types(settings_store: QSettings) -> None:
+    settings_store.setValue("recognition/confidence_threshold", float("nan"))
+    settings_store.setValue("recognition/hold_seconds", [1, 2])
+    settings_store.setValue("recognition/locator", 3)
+    settings_store.setValue("recognition/mirror", 0.5)
+    settings_store.sync()
+    assert load_settings(settings_store) == AppSettings()
+    assert load_settings(QSettings(settings_store.fileName(), QSettings.Format.IniFormat)) == AppSettings()
+
+
+def test_the_widgets_show_what_the_engine_uses(make_window: Any, qtbot: Any, tiny_model_path: Path) -> None:
+    from recognizer.settings import SettingError, setting
+
+    hold = setting("hold_seconds")
+    threshold = setting("confidence_threshold")
+    window = make_window(
+        SYNTH,
+        tiny_model_path,
+        settings=AppSettings(locator="full", hold_seconds=4, confidence_threshold=0.425),
+    )
+    # The widgets' ranges and steps are the table's: 4.0 s fits, and is shown as such.
+    assert (window.hold_spin.minimum(), window.hold_spin.maximum()) == (hold.minimum, hold.maximum)
+    assert window.hold_spin.singleStep() == pytest.approx(hold.step)
+    assert window.threshold_slider.minimum() == round(threshold.minimum * 100)
+    assert window.threshold_slider.maximum() == round(threshold.maximum * 100)
+    assert window.hold_spin.value() == pytest.approx(4.0)
+    assert window.threshold_value.text() == "42%"
+    # The settings in effect are what the widgets show, and the engine gets exactly those.
+    assert window.settings.hold_seconds == 4.0 and window.settings.confidence_threshold == 0.42
+    qtbot.waitUntil(lambda: window.worker._pipeline is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.worker._pipeline.config.confidence_threshold == 0.42, timeout=5_000)
+    config = window.worker._pipeline.config
+    assert config.hold_seconds == 4.0 and config.locator == "full"
+    # An unrelated edit saves what was shown and used, not a clamped value.
+    window.mirror_check.setChecked(False)
+    window.close()
+    saved = load_settings(window._settings_store)
+    assert (saved.hold_seconds, saved.confidence_threshold, saved.mirror) == (4.0, 0.42, False)
+    # A value the widgets could not show is refused where the settings are made.
+    with pytest.raises(SettingError):
+        AppSettings(confidence_threshold=0.02)
+    with pytest.raises(SettingError):
+        AppSettings(hold_seconds=float("nan"))
 
 
 def test_provider_label() -> None:
@@ -559,8 +750,116 @@ def test_asl_app_main_runs_and_saves_a_screenshot(qapp: Any, tiny_model_path: Pa
     assert not image.isNull() and image.width() >= 640
 
 
-def test_asl_app_rejects_bad_options(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        (["--threshold", "1.5"], "--threshold"),
+        (["--threshold", "nan"], "--threshold"),
+        (["--hold", "nan"], "--hold"),
+        (["--hold", "inf"], "--hold"),
+        (["--hold", "0"], "--hold"),
+        (["--hold", "1e9"], "--hold"),
+        (["--locator", "bogus"], "--locator"),
+    ],
+)
+def test_asl_app_rejects_bad_options(
+    capsys: pytest.CaptureFixture[str], argv: list[str], flag: str, tmp_path: Path
+) -> None:
     from gui.app import main
 
-    assert main(["--threshold", "1.5"]) == 2
-    assert "--threshold" in capsys.readouterr().err
+    assert main([*argv, "--no-save-settings"]) == 2
+    err = capsys.readouterr().err
+    message = [line for line in err.splitlines() if line.startswith("asl-app: error:")]
+    assert len(message) == 1 and flag in message[0]
+
+
+@pytest.mark.parametrize(("signame", "status"), [("SIGINT", 130), ("SIGTERM", 0)])
+def test_sigint_and_sigterm_close_asl_app_like_quit(
+    tmp_path: Path, tiny_model_path: Path, signame: str, status: int
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import threading
+
+    if not hasattr(signal, "SIGKILL"):
+        pytest.skip("POSIX signals")
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(root),
+               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))  # fmt: skip
+    argv = [sys.executable, "-m", "gui.app", "-v", "--source", SYNTH, "--model", str(tiny_model_path),
+            "--locator", "full", "--hold", "1.7"]  # fmt: skip
+    proc = subprocess.Popen(argv, cwd=root, env=env, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    up = threading.Event()
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if "first frame shown" in line:
+                up.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert up.wait(60), "".join(lines)
+        proc.send_signal(getattr(signal, signame))
+        assert proc.wait(timeout=5) == status, "".join(lines)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    reader.join(5)
+    log = "".join(lines)
+    assert "window closed: settings saved, worker stopped" in log
+    assert "Traceback" not in log and "KeyboardInterrupt" not in log
+    saved = load_settings(QSettings(str(tmp_path / "config" / "asl-fingerspell" / "asl-app.conf"),
+                                    QSettings.Format.IniFormat))  # fmt: skip
+    assert (saved.hold_seconds, saved.locator) == (1.7, "full")
+
+
+def test_the_shortcuts_are_defined_once(
+    qtbot: Any, settings_store: QSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtGui import QAction, QKeySequence, QShortcut
+
+    from gui.shortcuts import SHORTCUTS, help_text
+
+    window = MainWindow(AppSettings(), source_spec=SYNTH, settings_store=settings_store)
+    qtbot.addWidget(window)
+    bound = [a.shortcut() for a in window.findChildren(QAction)] + [
+        s.key() for s in window.findChildren(QShortcut)
+    ]
+    keys = sorted(k.toString() for k in bound if not k.isEmpty())
+    assert keys == sorted(QKeySequence(s.keys).toString() for s in SHORTCUTS.values())  # each once
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _parent, _title, text, *a, **k: shown.append(text))
+    window._show_shortcuts()
+    assert shown == [help_text()] and len(help_text().splitlines()) == len(SHORTCUTS)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    listed = readme[readme.index("**Keyboard shortcuts.**") :].split("\n\n")[0]
+    assert [s.keys for s in SHORTCUTS.values() if s.keys not in listed] == []
+
+
+def test_settings_changed_while_the_model_loads_reach_the_engine(
+    make_window: Any, qtbot: Any, tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import recognizer.engine
+
+    real = recognizer.engine.load_classifier
+
+    def slow_load(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(1.0)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(recognizer.engine, "load_classifier", slow_load)
+    window = make_window(SYNTH, tiny_model_path)
+    window.threshold_slider.setValue(77)
+    window.hold_spin.setValue(2.5)
+    assert window.worker._pipeline is None  # still loading
+    with qtbot.waitSignal(window.model_changed, timeout=10_000):
+        pass
+    qtbot.waitUntil(lambda: window.worker._pipeline.config.confidence_threshold == 0.77, timeout=2_000)
+    assert window.worker._pipeline.config.hold_seconds == 2.5
+    assert window.worker._pipeline.committer.threshold == 0.77
