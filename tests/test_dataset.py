@@ -102,6 +102,14 @@ def _label_25(d: Path) -> Path:
     return _write(d / "bad.csv", HEADER, rows)
 
 
+@_bad("label_99999", "data row 2", "line 3", "label 99999")
+def _label_99999(d: Path) -> Path:
+    """Too big for the fast parser's int16: the diagnosis must still name the row and label."""
+    rows: list[list[object]] = [list(r) for r in _rows()]
+    _set(1, 0, 99999)(rows)
+    return _write(d / "bad.csv", HEADER, rows)
+
+
 @_bad("nan_pixel", "data row 7", "pixel100", "nan", "missing")
 def _nan(d: Path) -> Path:
     rows: list[list[object]] = [list(r) for r in _rows()]
@@ -195,6 +203,18 @@ def test_gzip_lf_and_crlf_files_give_identical_data(good_csv: Path, tmp_path: Pa
     np.testing.assert_array_equal(plain.indices, from_lf.indices)
     assert plain.sha256 == from_gz.sha256 == hashlib.sha256(good_csv.read_bytes()).hexdigest()
     assert from_lf.sha256 != plain.sha256  # the checksum is of the bytes, line endings included
+
+
+def test_a_utf8_byte_order_mark_is_accepted(good_csv: Path, tmp_path: Path) -> None:
+    """Excel's "CSV UTF-8" starts the file with EF BB BF; it is text, not binary."""
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + good_csv.read_bytes())
+    gz = tmp_path / "bom.csv.gz"
+    gz.write_bytes(gzip.compress(bom.read_bytes()))
+    plain, with_bom, with_bom_gz = load_dataset(good_csv), load_dataset(bom), load_dataset(gz)
+    np.testing.assert_array_equal(with_bom.images, plain.images)
+    np.testing.assert_array_equal(with_bom_gz.indices, plain.indices)
+    assert with_bom.sha256 == hashlib.sha256(bom.read_bytes()).hexdigest()
 
 
 def test_bundled_csvs_are_the_documented_files() -> None:

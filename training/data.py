@@ -5,7 +5,7 @@ taken, the header is checked, and numpy parses the body in one pass. Any
 problem (wrong header, wrong column count, a non-integer or out-of-range pixel,
 a missing value, a label that is not a static letter, an empty or binary file)
 raises :class:`DatasetError` with a one-line message naming the file, the row
-and the value.
+and the value. A UTF-8 byte-order mark (Excel's "CSV UTF-8") is skipped.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ N_COLUMNS = N_PIXELS + 1
 HEADER = ",".join(["label", *(f"pixel{i}" for i in range(1, N_PIXELS + 1))])
 
 _GZIP_MAGIC = b"\x1f\x8b"
+#: Excel and Windows Notepad start a "UTF-8" CSV with this byte-order mark.
+_UTF8_BOM = b"\xef\xbb\xbf"
 _INTEGER = re.compile(r"[0-9]+")
 
 
@@ -86,6 +88,7 @@ def _read_bytes(path: Path) -> tuple[bytes, str]:
         except (OSError, EOFError, zlib.error) as exc:
             raise DatasetError(f"{path}: not a valid gzip file ({exc.__class__.__name__})") from None
     digest = hashlib.sha256(raw).hexdigest()
+    raw = raw.removeprefix(_UTF8_BOM)
     if not raw.strip():
         raise DatasetError(f"{path}: file is empty (expected a Sign-MNIST CSV with header {HEADER[:30]}...)")
     if not raw.isascii():
@@ -122,7 +125,14 @@ def _diagnose(path: Path, lines: list[str]) -> DatasetError:
                 return DatasetError(f"{where}: {name} = {_short(stripped)} is not a non-negative integer")
             if col > 0 and int(stripped) > 255:
                 return DatasetError(f"{where}: {name} = {stripped} is outside 0..255")
-    return DatasetError(f"{path}: could not parse the CSV body")
+            if col == 0:
+                try:
+                    sign_mnist_label_to_index(int(stripped))
+                except ValueError as exc:
+                    return DatasetError(f"{where}: {exc}")
+    return DatasetError(
+        f"{path}: could not parse the CSV body (expected {N_COLUMNS} comma-separated integers per row)"
+    )
 
 
 def load_dataset(path: str | Path) -> Dataset:
