@@ -244,7 +244,23 @@ def test_stratified_subset_keeps_every_class() -> None:
     rng = np.random.default_rng(3)
     indices = rng.integers(0, NUM_CLASSES, 5000)
     subset = stratified_subset(indices, 480, seed=0)
-    assert abs(len(subset) - 480) <= NUM_CLASSES
+    assert len(subset) == 480
     assert len(np.unique(subset)) == len(subset)
     assert set(indices[subset].tolist()) == set(range(NUM_CLASSES))
     np.testing.assert_array_equal(stratified_subset(indices, 10_000, seed=0), np.arange(5000))
+
+
+# Rows per letter of the bundled train CSV (training/data/README.md).
+BUNDLED_TRAIN_COUNTS = (1126, 1010, 1144, 1196, 957, 1204, 1090, 1013, 1162, 1114, 1055, 1241,
+                        1151, 1196, 1088, 1279, 1294, 1199, 1186, 1161, 1082, 1225, 1164, 1118)  # fmt: skip
+
+
+@pytest.mark.parametrize("size", [100, 400, 3000, 4000, 27454])
+def test_limit_takes_exactly_that_many_rows_in_proportion(size: int) -> None:
+    """``--limit 4000`` used to train on 4,001 rows: each class was rounded on its own."""
+    indices = np.repeat(np.arange(NUM_CLASSES), BUNDLED_TRAIN_COUNTS)
+    subset = stratified_subset(indices, size, seed=42)
+    assert len(subset) == size and len(np.unique(subset)) == size
+    expected = np.array(BUNDLED_TRAIN_COUNTS) * size / len(indices)
+    assert np.all(np.abs(np.bincount(indices[subset], minlength=NUM_CLASSES) - expected) < 1)
+    np.testing.assert_array_equal(subset, stratified_subset(indices, size, seed=42))

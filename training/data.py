@@ -225,8 +225,17 @@ def stratified_split(indices: np.ndarray, fraction: float, seed: int) -> tuple[n
 
 
 def stratified_subset(indices: np.ndarray, size: int, seed: int) -> np.ndarray:
-    """Sorted row numbers of a seeded, class-balanced-as-the-data subset of ``size`` rows."""
+    """Sorted row numbers of a seeded subset of exactly ``size`` rows, each class in proportion to the data.
+
+    Each class gets the whole part of its share; the rows still missing go to the
+    classes with the largest remainders (rounding each class on its own overshoots).
+    """
     if size >= len(indices):
         return np.arange(len(indices))
-    _, chosen = stratified_split(indices, size / len(indices), seed)
-    return chosen
+    classes, counts = np.unique(indices, return_counts=True)
+    shares = counts * (size / len(indices))
+    take = np.floor(shares).astype(np.int64)
+    take[np.argsort(take - shares, kind="stable")[: size - int(take.sum())]] += 1
+    rng = np.random.default_rng(seed)
+    chosen = [rng.permutation(np.flatnonzero(indices == c))[:k] for c, k in zip(classes, take, strict=True)]
+    return np.sort(np.concatenate(chosen))
