@@ -317,6 +317,143 @@ def test_cli_refuses_non_empty_out_and_resume_without_checkpoint(tmp_path: Path)
     assert not (tmp_path / "none").exists()
 
 
+def _csv_of(path: Path, labels: list[int]) -> Path:
+    """A small CSV with one random image per label."""
+    rng = np.random.default_rng(0)
+    rows = [",".join(map(str, [label, *rng.integers(0, 256, 784).tolist()])) for label in labels]
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    return path
+
+
+def _only_error_line(err: str) -> str:
+    assert "Traceback" not in err, err
+    errors = [line for line in err.splitlines() if line.startswith("asl-train: error:")]
+    assert len(errors) == 1, err
+    return errors[0]
+
+
+@pytest.mark.parametrize(
+    ("labels", "words"),
+    [
+        ([3], ("only D", "at least two letters")),
+        ([3, 3, 3, 3], ("only D", "at least two letters")),
+        ([0, 1], ("no row is left for validation", "at least 2 rows")),
+    ],
+    ids=["one_row", "one_letter", "no_validation_rows"],
+)
+def test_cli_refuses_data_that_cannot_train(
+    labels: list[int], words: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 1-row CSV used to train with 0 validation rows ("best epoch None"); one letter trained too."""
+    csv = _csv_of(tmp_path / "few.csv", labels)
+    out = tmp_path / "run"
+    assert cli.main(["--train", str(csv), "--out", str(out), "--epochs", "1", "--no-augment"]) == 2
+    error = _only_error_line(capsys.readouterr().err)
+    assert str(csv) in error and all(w in error for w in words), error
+    assert not out.exists()
+
+
+def test_missing_letters_are_named_in_one_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from training.train import train
+
+    labels = [label for label in range(25) if label not in (1, 2, 9)] * 3  # no B, no C
+    csv = _csv_of(tmp_path / "no_bc.csv", labels)
+    config = TrainConfig(out_dir=str(tmp_path / "run"), train_csv=str(csv), test_csv=str(csv), epochs=1)
+    with caplog.at_level("WARNING"):
+        result = train(config, should_stop=lambda: True)  # stops at the hand masks: no training needed
+    assert result.cancelled
+    warnings = [r.getMessage() for r in caplog.records if "will never predict" in r.getMessage()]
+    assert len(warnings) == 1 and "(B, C)" in warnings[0] and "\n" not in warnings[0], warnings
+
+
+@pytest.mark.parametrize("where", ["under_a_file", "proc"])
+def test_cli_unusable_out_fails_first_in_one_line(
+    where: str, small_csvs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It used to fail only after the hand masks, with 28 lines of chained tracebacks and exit 1."""
+    if where == "proc":
+        if not Path("/proc/self").is_dir():
+            pytest.skip("no /proc here")
+        out = Path("/proc/asl-train-run")
+    else:
+        (tmp_path / "file.txt").write_text("x")
+        out = tmp_path / "file.txt" / "run"
+    train_csv, test_csv = small_csvs
+    argv = ["--train", str(train_csv), "--test", str(test_csv), "--out", str(out), "--progress", "json"]
+    assert cli.main([*argv, "--epochs", "1"]) == 2
+    captured = capsys.readouterr()
+    assert str(out) in _only_error_line(captured.err)
+    assert [json.loads(line)["event"] for line in captured.out.splitlines()] == ["error"]  # no masking
+    assert not out.exists()
+
+
+def _leftovers_of_a_killed_run(out: Path, config: TrainConfig) -> None:
+    """What ``kill -9`` during the first epoch leaves: config.json and an empty checkpoint folder."""
+    (out / "checkpoint").mkdir(parents=True)
+    config.replace(out_dir=str(out)).save(out / "config.json")
+
+
+def test_a_run_killed_before_its_first_checkpoint_can_be_started_again(
+    small_csvs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from training.rundir import RunFolder, check_out_dir
+    from training.train import train
+
+    train_csv, test_csv = small_csvs
+    out = tmp_path / "run"
+    killed = TrainConfig(train_csv=str(train_csv), test_csv=str(test_csv), epochs=1, seed=1)
+    _leftovers_of_a_killed_run(out, killed)
+    (out / "checkpoint" / ".last.partial.keras").write_bytes(b"half")
+    assert check_out_dir(out, resume=False) is RunFolder.LEFTOVERS
+    assert check_out_dir(out, resume=True) is RunFolder.LEFTOVERS  # --resume restarts it from epoch 1
+    # A fresh run takes the folder over (stopped at once here: no need to train).
+    fresh = killed.replace(out_dir=str(out), seed=2, augment=AugmentConfig(enabled=False))
+    result = train(fresh, should_stop=lambda: True)
+    assert result.cancelled and result.checkpoint == out / "checkpoint"
+    assert TrainConfig.load(out / "config.json").seed == 2
+    assert not (out / "checkpoint" / ".last.partial.keras").exists()
+    assert (out / "checkpoint" / "state.json").is_file()
+    # Now it holds a checkpoint: a fresh run is refused with what to do, --resume is not.
+    assert cli.main(["--out", str(out), "--epochs", "1"]) == 2
+    assert f"continue it with --resume --out {out}" in _only_error_line(capsys.readouterr().err)
+    assert check_out_dir(out, resume=True) is RunFolder.RESUMABLE
+
+
+def test_resume_of_leftovers_without_config_says_to_start_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    (out / "checkpoint").mkdir(parents=True)
+    assert cli.main(["--resume", "--out", str(out)]) == 2
+    assert "start it again without --resume" in _only_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "zip_without_a_model"])
+def test_resume_from_a_damaged_checkpoint_says_so_in_one_line(
+    damage: str, small_csvs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Keras called a damaged ``last.keras`` "File not found" and the CLI printed its traceback."""
+    import zipfile
+
+    train_csv, test_csv = small_csvs
+    out = tmp_path / "run"
+    config = TrainConfig(
+        train_csv=str(train_csv), test_csv=str(test_csv), epochs=2, augment=AugmentConfig(enabled=False)
+    )
+    _leftovers_of_a_killed_run(out, config)
+    (out / "checkpoint" / "state.json").write_text('{"epochs_completed": 1, "history": []}')
+    last = out / "checkpoint" / "last.keras"
+    if damage == "garbage":
+        last.write_bytes(b"PK\x03\x04 not really a zip" * 10)
+    else:
+        with zipfile.ZipFile(last, "w") as archive:
+            archive.writestr("metadata.json", "{}")
+    assert cli.main(["--resume", "--out", str(out), "--progress", "json"]) == 2
+    error = _only_error_line(capsys.readouterr().err)
+    assert f"{last}: the checkpoint is damaged" in error and "File not found" not in error
+    assert f"delete {out / 'checkpoint'}" in error
+
+
 def test_cli_help_names_the_default_out_folder(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         cli.main(["--help"])
@@ -396,6 +533,7 @@ def test_cancel_while_preparing_hand_masks_writes_nothing(
     config = TrainConfig(out_dir=str(out), train_csv=str(train_csv), test_csv=str(test_csv), epochs=1)
     result = train(config, should_stop=lambda: True)
     assert result.cancelled and result.model_path is None and result.history == ()
+    assert result.checkpoint is None  # none was written, so none is announced
     assert not out.exists()
 
 

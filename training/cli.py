@@ -31,6 +31,7 @@ os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
 
 from training.config import AugmentConfig, ConfigError, TrainConfig
 from training.data import DatasetError
+from training.rundir import CONFIG, STATE, check_out_dir
 
 log = logging.getLogger("training")
 
@@ -200,10 +201,8 @@ def _build_config(args: argparse.Namespace) -> TrainConfig:
     if args.resume:
         if not args.out:
             raise ConfigError("--resume needs --out DIR (the run to continue)")
-        config_path = out / "config.json"
-        if not config_path.is_file():
-            raise ConfigError(f"{out}: no config.json to resume from")
-        config = TrainConfig.load(config_path)
+        check_out_dir(out, resume=True)  # says what to do when there is nothing to resume
+        config = TrainConfig.load(out / CONFIG)
         ignored = [
             flag
             for flag, value in (
@@ -257,7 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     def request_stop(signum: int, frame: FrameType | None) -> None:
         if not stop.is_set():
             log.info(
-                "%s: stopping after the current batch and saving a checkpoint", signal.Signals(signum).name
+                "%s: stopping (once training has begun: after the current batch, saving a checkpoint)",
+                signal.Signals(signum).name,
             )
         stop.set()
 
@@ -268,6 +268,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         try:
             config = _build_config(args)
+            # Before TensorFlow loads and hand masks are made: an unusable --out fails in a second.
+            check_out_dir(config.out_path, args.resume)
             if config.samples is not None:
                 # A bad profile fails here, in a second, before TensorFlow loads.
                 from training.samples import load_profile_samples
@@ -296,11 +298,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             emitter.error(f"{exc.__class__.__name__}: {_one_line(exc)}")
             return EXIT_FAILURE
         if result.cancelled:
-            emitter.event({"event": "cancelled", "checkpoint": str(result.checkpoint)})
-            if not json_mode and (result.checkpoint / "state.json").is_file():
+            checkpoint = result.checkpoint
+            emitter.event({"event": "cancelled", "checkpoint": str(checkpoint) if checkpoint else None})
+            if not json_mode and checkpoint is not None and (checkpoint / STATE).is_file():
                 log.info("cancelled; continue with: asl-train --resume --out %s", result.out_dir)
             elif not json_mode:
-                log.info("cancelled before the first epoch; nothing to resume")
+                log.info("cancelled before training began; nothing was written")
             return EXIT_CANCELLED
         emitter.event(
             {
@@ -318,6 +321,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{m['best_epoch']} of {m['epochs_run']}; model: {result.model_path}"
             )
         return EXIT_OK
+    except KeyboardInterrupt:  # a Ctrl-C the handler above did not catch (main() run off the main thread)
+        emitter.error("interrupted; nothing more was written")
+        return EXIT_CANCELLED
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

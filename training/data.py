@@ -24,6 +24,7 @@ import numpy as np
 
 from recognizer.preprocess import (
     INPUT_SIZE,
+    LETTERS,
     NUM_CLASSES,
     sign_mnist_label_to_index,
     sign_mnist_labels_to_indices,
@@ -239,3 +240,27 @@ def stratified_subset(indices: np.ndarray, size: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     chosen = [rng.permutation(np.flatnonzero(indices == c))[:k] for c, k in zip(classes, take, strict=True)]
     return np.sort(np.concatenate(chosen))
+
+
+def check_trainable(
+    train_indices: np.ndarray, val_indices: np.ndarray, source: str | Path
+) -> tuple[str, ...]:
+    """Refuse training data a run cannot learn from or select a model with; return the missing letters.
+
+    Raises :class:`DatasetError` (one line naming ``source``) when the training rows hold
+    fewer than two letters or no row is left for validation. The letters without any
+    training row are returned so the caller can warn: the model will never predict them.
+    """
+    present = np.unique(np.asarray(train_indices, dtype=np.int64))
+    if len(present) < 2:
+        which = f"only {LETTERS[int(present[0])]}" if len(present) else "no rows"
+        raise DatasetError(
+            f"{source}: the training data holds {which}; a classifier needs at least two letters"
+        )
+    if len(val_indices) == 0:
+        raise DatasetError(
+            f"{source}: no row is left for validation ({len(train_indices)} training rows); "
+            "a letter needs at least 2 rows to lend one to validation"
+        )
+    have = set(present.tolist())
+    return tuple(letter for i, letter in enumerate(LETTERS) if i not in have)
