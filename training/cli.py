@@ -9,7 +9,6 @@ stdout for the app; everything else goes to stderr.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
 import logging
 import os
@@ -29,6 +28,7 @@ from typing import Any, TextIO
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
 
+from recognizer import paths
 from training.config import AugmentConfig, ConfigError, TrainConfig
 from training.data import DatasetError
 from training.rundir import CONFIG, STATE, check_out_dir
@@ -39,18 +39,12 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 EXIT_CANCELLED = 130
-APP_DIR_NAME = "asl-fingerspell"
 
 
-def default_runs_dir() -> Path:
-    """Per-user folder for training runs (XDG data dir, %LOCALAPPDATA% or Application Support)."""
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / APP_DIR_NAME / "runs"
+def default_out_dir() -> Path:
+    """Where a run goes without ``--out``: a new folder under :func:`recognizer.paths.runs_dir`,
+    which the app's Model -> Trained models lists."""
+    return paths.new_run_dir()
 
 
 def _import_train_quietly() -> Callable[..., Any]:
@@ -97,7 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--out",
         metavar="DIR",
-        help=f"run folder, must be new or empty (default: {default_runs_dir()}/<UTC timestamp>)",
+        help=f"run folder, must be new or empty (default: a new folder in {paths.runs_dir()}, "
+        "where the app lists trained models)",
     )
     parser.add_argument("--epochs", type=int, metavar="N", help=f"maximum epochs (default {defaults.epochs})")
     parser.add_argument(
@@ -193,11 +188,7 @@ def _json_safe(value: Any) -> Any:
 
 
 def _build_config(args: argparse.Namespace) -> TrainConfig:
-    out = (
-        Path(args.out)
-        if args.out
-        else default_runs_dir() / _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    )
+    out = Path(args.out) if args.out else default_out_dir()
     if args.resume:
         if not args.out:
             raise ConfigError("--resume needs --out DIR (the run to continue)")
