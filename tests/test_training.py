@@ -454,6 +454,55 @@ def test_resume_from_a_damaged_checkpoint_says_so_in_one_line(
     assert f"delete {out / 'checkpoint'}" in error
 
 
+def test_a_cancel_line_or_the_end_of_stdin_sets_the_stop_flag() -> None:
+    import io
+    import threading
+
+    stop = threading.Event()
+    cli.watch_stdin(io.StringIO("hello\n  CANCEL \n"), stop).join(timeout=5)
+    assert stop.is_set()
+    stop = threading.Event()
+    cli.watch_stdin(io.StringIO(""), stop).join(timeout=5)  # the app is gone
+    assert stop.is_set()
+
+    read_fd, write_fd = os.pipe()
+    with os.fdopen(read_fd, "r") as reader, os.fdopen(write_fd, "w") as writer:
+        stop = threading.Event()
+        thread = cli.watch_stdin(reader, stop)
+        writer.write("status\n")
+        writer.flush()
+        thread.join(timeout=0.3)
+        assert thread.is_alive() and not stop.is_set()  # other lines are not a cancel
+        writer.write("cancel\n")
+        writer.flush()
+        thread.join(timeout=5)
+        assert stop.is_set()
+
+
+def test_cancel_on_stdin_while_masking_announces_no_checkpoint(
+    small_csvs: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """SIGTERM or cancel while the hand masks were made announced checkpoint/, which did not exist."""
+    import io
+
+    monkeypatch.setenv("ASL_FINGERSPELL_CACHE", str(tmp_path / "cache"))  # empty: the masks must be made
+    monkeypatch.setattr(sys, "stdin", io.StringIO("cancel\n"))
+    train_csv, test_csv = small_csvs
+    out = tmp_path / "run"
+    argv = ["--train", str(train_csv), "--test", str(test_csv), "--out", str(out), "--epochs", "1"]
+    assert cli.main([*argv, "--progress", "json", "--control-stdin"]) == 130
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert [json.loads(line) for line in captured.out.splitlines()][-1] == {
+        "event": "cancelled",
+        "checkpoint": None,
+    }
+    assert not out.exists()
+
+
 def test_cli_help_names_the_default_out_folder(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         cli.main(["--help"])
@@ -572,6 +621,36 @@ def test_sigterm_saves_checkpoint_exits_130_and_resume_finishes(
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["epochs_run"] == 1
     assert metrics["wall_seconds"] > first_session  # both sessions counted
+
+
+@pytest.mark.slow
+def test_a_cancel_line_on_stdin_stops_the_run_and_saves_its_checkpoint(
+    small_csvs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """How the app cancels on every platform (Windows ignores QProcess.terminate())."""
+    train_csv, test_csv = small_csvs
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "training.cli", "--train", str(train_csv), "--test", str(test_csv)]
+    cmd += ["--out", str(out), "--epochs", "2", "--batch-size", "16", "--no-augment"]
+    cmd += ["--progress", "json", "--control-stdin"]
+    proc = subprocess.Popen(
+        cmd, cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    events = []
+    for line in proc.stdout:
+        events.append(json.loads(line))
+        if events[-1]["event"] == "batch":
+            proc.stdin.write("cancel\n")
+            proc.stdin.flush()
+            break
+    events += [json.loads(line) for line in proc.stdout]
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 130, err
+    assert "Traceback" not in err and "cancel requested on stdin" in err
+    assert events[-1] == {"event": "cancelled", "checkpoint": str(out / "checkpoint")}
+    assert (out / "checkpoint" / "last.keras").is_file() and (out / "checkpoint" / "state.json").is_file()
+    assert not (out / "model.onnx").exists()
 
 
 # ---------------------------------------------------------------- the bundled model

@@ -1,9 +1,14 @@
 """``asl-train``: the thin command line over :func:`training.train.train`.
 
 Exit codes (docs/CONTRACTS.md): 0 done, 2 bad input (nothing written to
-``--out``), 130 cancelled by SIGINT/SIGTERM (checkpoint saved, no model), 1
-unexpected failure. ``--progress json`` writes one JSON object per line on
+``--out``), 130 cancelled (checkpoint saved once training has begun, no model),
+1 unexpected failure. ``--progress json`` writes one JSON object per line on
 stdout for the app; everything else goes to stderr.
+
+Stopping: SIGINT (Ctrl-C) and SIGTERM in a terminal; with ``--control-stdin``
+also a ``cancel`` line on stdin, or stdin reaching its end (the parent closed it
+or died). The app cancels that way because a console process on Windows never
+sees the signal ``QProcess.terminate()`` sends.
 """
 
 from __future__ import annotations
@@ -116,6 +121,11 @@ def _parser() -> argparse.ArgumentParser:
         default="bar",
         help="progress bar on the terminal, or JSON lines on stdout (default bar)",
     )
+    parser.add_argument(
+        "--control-stdin",
+        action="store_true",
+        help="stop like SIGTERM when stdin gives a line 'cancel' or ends (for the app, on every platform)",
+    )
     parser.add_argument("--mixed-precision", action="store_true", help="float16 compute on GPU")
     parser.add_argument(
         "--samples",
@@ -131,6 +141,35 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The stdin line that stops a run started with ``--control-stdin``.
+CANCEL_COMMAND = "cancel"
+_STOPPING = "stopping (once training has begun: after the current batch, saving a checkpoint)"
+
+
+def watch_stdin(stream: TextIO, stop: threading.Event) -> threading.Thread:
+    """Set ``stop`` when ``stream`` gives a ``cancel`` line or ends; other lines are ignored.
+
+    Runs in a daemon thread, so a blocked read never keeps the process alive.
+    """
+
+    def read() -> None:
+        reason = "stdin closed"
+        try:
+            for line in stream:
+                if line.strip().lower() == CANCEL_COMMAND:
+                    reason = "cancel requested on stdin"
+                    break
+        except (OSError, ValueError):  # a stream closed under us is the end of input too
+            pass
+        if not stop.is_set():
+            log.info("%s: %s", reason, _STOPPING)
+        stop.set()
+
+    thread = threading.Thread(target=read, name="asl-train-stdin", daemon=True)
+    thread.start()
+    return thread
+
+
 class _Emitter:
     """Writes progress: JSON lines on stdout, or human-readable lines on stderr."""
 
@@ -139,13 +178,19 @@ class _Emitter:
         self.stream = stream if stream is not None else sys.stdout
         self._lock = threading.Lock()
         self._last_masking_log = float("-inf")
+        self._reader_gone = False
 
     def event(self, data: dict[str, Any]) -> None:
         if self.json_mode:
             line = json.dumps(data, allow_nan=False, default=str)
             with self._lock:
-                self.stream.write(line + "\n")
-                self.stream.flush()
+                if self._reader_gone:
+                    return
+                try:
+                    self.stream.write(line + "\n")
+                    self.stream.flush()
+                except OSError:  # the app closed the pipe or died; the run still saves its checkpoint
+                    self._reader_gone = True
             return
         kind = data.get("event")
         if kind == "start":
@@ -246,16 +291,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
         if not stop.is_set():
-            log.info(
-                "%s: stopping (once training has begun: after the current batch, saving a checkpoint)",
-                signal.Signals(signum).name,
-            )
+            log.info("%s: %s", signal.Signals(signum).name, _STOPPING)
         stop.set()
 
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, request_stop)
+    if args.control_stdin:
+        watch_stdin(sys.stdin, stop)
     try:
         try:
             config = _build_config(args)
