@@ -454,6 +454,16 @@ def test_resume_from_a_damaged_checkpoint_says_so_in_one_line(
     assert f"delete {out / 'checkpoint'}" in error
 
 
+def test_cli_module_loads_no_numpy_opencv_or_tensorflow() -> None:
+    """Ctrl-C while numpy and OpenCV loaded (before main() set its handlers) printed a traceback."""
+    code = "import sys, training.cli; print(sorted(m for m in ('numpy', 'cv2', 'tensorflow') if m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_a_cancel_line_or_the_end_of_stdin_sets_the_stop_flag() -> None:
     import io
     import threading

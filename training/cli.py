@@ -35,7 +35,6 @@ os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
 
 from recognizer import paths
 from training.config import AugmentConfig, ConfigError, TrainConfig
-from training.data import DatasetError
 from training.rundir import CONFIG, STATE, check_out_dir
 
 log = logging.getLogger("training")
@@ -57,21 +56,28 @@ def _import_train_quietly() -> Callable[..., Any]:
 
     TensorFlow's C++ start-up prints CUDA-probe lines before its log level
     applies; they are dropped, unless the import fails, when they are replayed.
+    Our own lines written meanwhile (a SIGINT/SIGTERM acknowledged) are kept.
     """
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as parked:
         os.dup2(parked.fileno(), 2)
+        failed = False
         try:
             from training.train import train
+        except KeyboardInterrupt:  # a second Ctrl-C: the start-up chatter is not news
+            raise
         except BaseException:
-            os.dup2(saved, 2)
-            parked.seek(0)
-            sys.stderr.write(parked.read().decode("utf-8", "replace"))
+            failed = True
             raise
         finally:
+            sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
+            parked.seek(0)
+            for line in parked.read().decode("utf-8", "replace").splitlines(keepends=True):
+                if failed or line.startswith("asl-train: "):
+                    sys.stderr.write(line)
     return train
 
 
@@ -279,89 +285,101 @@ def _build_config(args: argparse.Namespace) -> TrainConfig:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``asl-train``; returns the exit code."""
-    args = _parser().parse_args(argv)
-    json_mode = args.progress == "json"
-    emitter = _Emitter(json_mode)
-    logging.basicConfig(level=logging.WARNING, format="asl-train: %(message)s", stream=sys.stderr)
-    log.setLevel(logging.INFO)
-    # Keras's ONNX exporter trips numpy's np.object deprecation; nothing for a user to act on.
-    warnings.filterwarnings("ignore", category=FutureWarning, module=r"keras\.")
-
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl-C: quit now (every file is written atomically)
         if not stop.is_set():
-            log.info("%s: %s", signal.Signals(signum).name, _STOPPING)
+            again = "; Ctrl-C again quits at once" if signum == signal.SIGINT else ""
+            log.info("%s: %s%s", signal.Signals(signum).name, _STOPPING, again)
         stop.set()
 
+    # First of all, so that Ctrl-C while numpy, OpenCV and TensorFlow load is quiet too.
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, request_stop)
-    if args.control_stdin:
-        watch_stdin(sys.stdin, stop)
+    emitter = _Emitter(json_mode=False)
     try:
-        try:
-            config = _build_config(args)
-            # Before TensorFlow loads and hand masks are made: an unusable --out fails in a second.
-            check_out_dir(config.out_path, args.resume)
-            if config.samples is not None:
-                # A bad profile fails here, in a second, before TensorFlow loads.
-                from training.samples import load_profile_samples
-
-                load_profile_samples(config.samples)
-        except (ConfigError, DatasetError) as exc:
-            emitter.error(_one_line(exc))
-            return EXIT_BAD_INPUT
-
-        train = _import_train_quietly()  # TensorFlow loads here, after the environment is set
-
-        try:
-            result = train(
-                config,
-                on_epoch=lambda stats: emitter.event(_json_safe(stats.to_event())) if json_mode else None,
-                should_stop=stop.is_set,
-                on_event=emitter.event,
-                resume=args.resume,
-                verbose=0 if json_mode else (1 if sys.stdout.isatty() else 2),
-            )
-        except (DatasetError, ConfigError) as exc:
-            emitter.error(_one_line(exc))
-            return EXIT_BAD_INPUT
-        except Exception as exc:
-            traceback.print_exc(file=sys.stderr)
-            emitter.error(f"{exc.__class__.__name__}: {_one_line(exc)}")
-            return EXIT_FAILURE
-        if result.cancelled:
-            checkpoint = result.checkpoint
-            emitter.event({"event": "cancelled", "checkpoint": str(checkpoint) if checkpoint else None})
-            if not json_mode and checkpoint is not None and (checkpoint / STATE).is_file():
-                log.info("cancelled; continue with: asl-train --resume --out %s", result.out_dir)
-            elif not json_mode:
-                log.info("cancelled before training began; nothing was written")
-            return EXIT_CANCELLED
-        emitter.event(
-            {
-                "event": "done",
-                "out": str(result.out_dir),
-                "model": str(result.model_path),
-                "metrics": _json_safe(result.metrics),
-            }
-        )
-        if not json_mode:
-            m = result.metrics
-            print(
-                f"test accuracy {m['test_accuracy']:.4%} (balanced {m['balanced_accuracy']:.4%}, "
-                f"top-3 {m['test_top3_accuracy']:.4%}) on {m['n_test']} images; best epoch "
-                f"{m['best_epoch']} of {m['epochs_run']}; model: {result.model_path}"
-            )
-        return EXIT_OK
-    except KeyboardInterrupt:  # a Ctrl-C the handler above did not catch (main() run off the main thread)
-        emitter.error("interrupted; nothing more was written")
+        args = _parser().parse_args(argv)
+        json_mode = args.progress == "json"
+        emitter = _Emitter(json_mode)
+        logging.basicConfig(level=logging.WARNING, format="asl-train: %(message)s", stream=sys.stderr)
+        log.setLevel(logging.INFO)
+        # Keras's ONNX exporter trips numpy's np.object deprecation; nothing for a user to act on.
+        warnings.filterwarnings("ignore", category=FutureWarning, module=r"keras\.")
+        if args.control_stdin:
+            watch_stdin(sys.stdin, stop)
+        return _run(args, emitter, stop)
+    except KeyboardInterrupt:  # a second Ctrl-C, or one before the handlers were in place
+        emitter.error("interrupted")
         return EXIT_CANCELLED
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _run(args: argparse.Namespace, emitter: _Emitter, stop: threading.Event) -> int:
+    """Check the input, train, and report; returns the exit code."""
+    from training.data import DatasetError  # numpy and OpenCV: loaded after the signal handlers
+
+    json_mode = emitter.json_mode
+    try:
+        config = _build_config(args)
+        # Before TensorFlow loads and hand masks are made: an unusable --out fails in a second.
+        check_out_dir(config.out_path, args.resume)
+        if config.samples is not None:
+            # A bad profile fails here, in a second, before TensorFlow loads.
+            from training.samples import load_profile_samples
+
+            load_profile_samples(config.samples)
+    except (ConfigError, DatasetError) as exc:
+        emitter.error(_one_line(exc))
+        return EXIT_BAD_INPUT
+
+    train = _import_train_quietly()  # TensorFlow loads here, after the environment is set
+
+    try:
+        result = train(
+            config,
+            on_epoch=lambda stats: emitter.event(_json_safe(stats.to_event())) if json_mode else None,
+            should_stop=stop.is_set,
+            on_event=emitter.event,
+            resume=args.resume,
+            verbose=0 if json_mode else (1 if sys.stdout.isatty() else 2),
+        )
+    except (DatasetError, ConfigError) as exc:
+        emitter.error(_one_line(exc))
+        return EXIT_BAD_INPUT
+    except Exception as exc:
+        traceback.print_exc(file=sys.stderr)
+        emitter.error(f"{exc.__class__.__name__}: {_one_line(exc)}")
+        return EXIT_FAILURE
+    if result.cancelled:
+        checkpoint = result.checkpoint
+        emitter.event({"event": "cancelled", "checkpoint": str(checkpoint) if checkpoint else None})
+        if not json_mode and checkpoint is not None and (checkpoint / STATE).is_file():
+            log.info("cancelled; continue with: asl-train --resume --out %s", result.out_dir)
+        return EXIT_CANCELLED
+    if stop.is_set():
+        log.info("the stop came after the last epoch; the model was exported anyway")
+    emitter.event(
+        {
+            "event": "done",
+            "out": str(result.out_dir),
+            "model": str(result.model_path),
+            "metrics": _json_safe(result.metrics),
+        }
+    )
+    if not json_mode:
+        m = result.metrics
+        print(
+            f"test accuracy {m['test_accuracy']:.4%} (balanced {m['balanced_accuracy']:.4%}, "
+            f"top-3 {m['test_top3_accuracy']:.4%}) on {m['n_test']} images; best epoch "
+            f"{m['best_epoch']} of {m['epochs_run']}; model: {result.model_path}"
+        )
+    return EXIT_OK
 
 
 if __name__ == "__main__":
