@@ -2,7 +2,11 @@
 data, personal profiles.
 
 Only paths are worked out here; models are loaded and checked by
-``recognizer.classifier``. The training package is located with
+``recognizer.classifier``. Trained runs and profiles live where
+:mod:`recognizer.paths` says, the same folders ``asl-train`` uses. Before that,
+the app kept them in Qt's ``AppDataLocation`` (``.../asl-fingerspell/asl-app``):
+what is there is still listed and opened where it is, never moved, and new
+ones go to the shared home. The training package is located with
 ``importlib.util.find_spec``, which finds a top-level package without
 importing it (the app process never imports ``training``).
 """
@@ -15,11 +19,12 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QStandardPaths
+
+from recognizer import paths
 
 log = logging.getLogger(__name__)
 
@@ -46,28 +51,57 @@ def default_training_csvs() -> tuple[Path | None, Path | None]:
     return (train if train.is_file() else None, test if test.is_file() else None)
 
 
-def trained_models_dir() -> Path:
-    """``<AppDataLocation>/models``, created on demand."""
+def legacy_app_data_dir() -> Path | None:
+    """Qt's ``AppDataLocation``, where earlier versions of the app kept models and profiles.
+
+    None when ``$ASL_FINGERSPELL_HOME`` is set (everything then lives there) or Qt names no folder.
+    """
+    if paths.home_override() is not None:
+        return None
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    path = Path(base) / "models"
+    return Path(base) if base else None
+
+
+def _legacy(name: str) -> Path | None:
+    """``<legacy app data>/<name>`` when that folder exists."""
+    base = legacy_app_data_dir()
+    if base is None or not (base / name).is_dir():
+        return None
+    return base / name
+
+
+def trained_models_dir() -> Path:
+    """:func:`recognizer.paths.runs_dir`, created on demand: where the app and asl-train put runs."""
+    path = paths.runs_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def profiles_dir() -> Path:
-    """``<AppDataLocation>/profiles``, created on demand: one folder per personal profile."""
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    path = Path(base) / "profiles"
+    """:func:`recognizer.paths.profiles_dir`, created on demand: one folder per personal profile."""
+    path = paths.profiles_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
+def _unique(folders: list[Path]) -> list[Path]:
+    seen: set[Path] = set()
+    out = []
+    for folder in folders:
+        key = folder.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(folder)
+    return out
+
+
 def list_profiles() -> list[Path]:
-    """Profile folders (those with a ``profile.json``), by name."""
+    """Profile folders (those with a ``profile.json``), by name; the legacy folder's included."""
     from recognizer.profile import MANIFEST
 
-    base = profiles_dir()
-    return sorted((p for p in base.iterdir() if (p / MANIFEST).is_file()), key=lambda p: p.name.lower())
+    bases = [profiles_dir(), *filter(None, [_legacy("profiles")])]
+    found = [p for base in bases for p in base.iterdir() if (p / MANIFEST).is_file()]
+    return sorted(_unique(found), key=lambda p: p.name.lower())
 
 
 def default_profile_name() -> str:
@@ -81,20 +115,19 @@ def default_profile_name() -> str:
 
 def profile_dir_for(name: str) -> Path:
     """The folder a profile called ``name`` gets (an existing profile of that name keeps its folder)."""
+    from recognizer.profile import MANIFEST
+
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name.strip()).strip("-").lower() or "profile"
-    return profiles_dir() / slug
+    new = profiles_dir() / slug
+    legacy = _legacy("profiles")
+    if not new.exists() and legacy is not None and (legacy / slug / MANIFEST).is_file():
+        return legacy / slug
+    return new
 
 
 def new_run_dir() -> Path:
     """A fresh, not yet existing run folder named by the local time (asl-train creates it)."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = trained_models_dir()
-    candidate = base / stamp
-    n = 1
-    while candidate.exists():
-        n += 1
-        candidate = base / f"{stamp}-{n}"
-    return candidate
+    return paths.new_run_dir(trained_models_dir())
 
 
 @dataclass(frozen=True)
@@ -142,7 +175,8 @@ def model_report(model_path: Path, embedded_metrics: dict[str, Any] | None = Non
 
 
 def list_trained_models() -> list[Path]:
-    """Completed runs (those with a ``model.onnx``), newest first."""
-    base = trained_models_dir()
-    runs = [p / RUN_MODEL for p in base.iterdir() if (p / RUN_MODEL).is_file()]
+    """Completed runs (those with a ``model.onnx``), newest first: the app's and asl-train's, and the
+    legacy folder's."""
+    bases = _unique([trained_models_dir(), *filter(None, [_legacy("models")])])
+    runs = [p / RUN_MODEL for base in bases for p in base.iterdir() if (p / RUN_MODEL).is_file()]
     return sorted(runs, key=lambda p: p.stat().st_mtime, reverse=True)

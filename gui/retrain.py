@@ -1,25 +1,18 @@
-"""Model -> Retrain…: runs ``asl-train --progress json`` in a QProcess and shows its progress.
+"""Model -> Retrain…: choose data and options, run ``asl-train`` and show its progress.
 
-The app process never imports TensorFlow: :class:`TrainingProcess` starts
-``python -m training.cli`` as a child process and turns its JSON lines
-(docs/CONTRACTS.md) into Qt signals. Cancel sends SIGTERM; the trainer stops
-after the current batch, saves a checkpoint and exits 130 without writing a
-model, and the unfinished run folder is then removed.
+The child process itself is :class:`gui.training_process.TrainingProcess`. When a
+run is cancelled, the trainer saves a checkpoint and writes no model; the app
+cannot resume runs, so the unfinished run folder is then removed.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import logging
 import shutil
-import sys
-from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QPointF, QProcess, QProcessEnvironment, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -40,243 +33,12 @@ from PySide6.QtWidgets import (
 
 from gui import model_store, theme
 from gui.dialogs import format_metric
+from gui.training_process import LOG_LINES_KEPT, TrainingProcess, TrainingRequest, training_cli_available
 
 if TYPE_CHECKING:
     from recognizer.classifier import Classifier
 
 log = logging.getLogger(__name__)
-
-#: asl-train's exit statuses (docs/CONTRACTS.md).
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
-EXIT_CANCELLED = 130
-#: How long a cancelled trainer gets to save its checkpoint before it is killed.
-CANCEL_GRACE_MS = 30_000
-LOG_LINES_KEPT = 400
-LOG_LINES_SHOWN = 25
-
-
-@dataclass(frozen=True)
-class TrainingRequest:
-    """What the Retrain dialog asks ``asl-train`` to do."""
-
-    out_dir: Path
-    train_csv: Path | None = None  # None: asl-train's bundled default
-    test_csv: Path | None = None
-    epochs: int = 5
-    batch_size: int = 128
-    augment: bool = True
-    limit: int | None = None  # use only this many training rows
-    samples: Path | None = None  # a personal profile whose samples are mixed into training
-
-    def arguments(self) -> list[str]:
-        """The ``asl-train`` command-line arguments (after ``-m training.cli``)."""
-        args = ["--progress", "json", "--out", str(self.out_dir)]
-        if self.train_csv is not None:
-            args += ["--train", str(self.train_csv)]
-        if self.test_csv is not None:
-            args += ["--test", str(self.test_csv)]
-        args += ["--epochs", str(self.epochs), "--batch-size", str(self.batch_size)]
-        if not self.augment:
-            args.append("--no-augment")
-        if self.limit:
-            args += ["--limit", str(self.limit)]
-        if self.samples is not None:
-            args += ["--samples", str(self.samples)]
-        return args
-
-
-def training_cli_available() -> bool:
-    """Whether ``training.cli`` can be found (without importing it)."""
-    try:
-        return importlib.util.find_spec("training.cli") is not None
-    except (ImportError, ValueError):
-        return False
-
-
-class TrainingProcess(QObject):
-    """One ``asl-train`` child process, reported through signals.
-
-    Signals are emitted on the GUI thread (QProcess lives there); the child
-    does all the work, so nothing here blocks.
-    """
-
-    #: The trainer has started: the "start" event (device, epochs, rows, out).
-    run_started = Signal(dict)
-    #: Before the first epoch: hand masks made for done of total training rows.
-    masking_progress = Signal(int, int)
-    #: Progress inside an epoch: epoch (1-based), epochs, batch, batches.
-    batch_progress = Signal(int, int, int, int)
-    #: An epoch ended: the "epoch" event (loss, accuracy, val_loss, val_accuracy, ...).
-    epoch_finished = Signal(dict)
-    #: Training is over; the model is being exported.
-    exporting = Signal()
-    #: Success: the "done" event (out, model, metrics).
-    run_succeeded = Signal(dict)
-    #: The run was cancelled; no model was written.
-    run_cancelled = Signal()
-    #: The run failed: one-line message and the last lines of its log.
-    run_failed = Signal(str, str)
-    #: A line of the child's log (stderr or non-JSON stdout).
-    log_line = Signal(str)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._process = QProcess(self)
-        self._process.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
-        self._process.readyReadStandardOutput.connect(self._read_stdout)
-        self._process.readyReadStandardError.connect(self._read_stderr)
-        self._process.finished.connect(self._on_finished)
-        self._process.errorOccurred.connect(self._on_error)
-        self._stdout_buffer = b""
-        self._stderr_buffer = b""
-        self._log: deque[str] = deque(maxlen=LOG_LINES_KEPT)
-        self._last_event: dict[str, Any] = {}
-        self._done_event: dict[str, Any] | None = None
-        self._error_message = ""
-        self._cancel_requested = False
-        self._reported = False
-        self.request: TrainingRequest | None = None
-        #: The program and leading arguments that run asl-train (tests put a stand-in here).
-        self.launcher: list[str] = [sys.executable, "-m", "training.cli"]
-        self._kill_timer = QTimer(self)
-        self._kill_timer.setSingleShot(True)
-        self._kill_timer.timeout.connect(self._process.kill)
-
-    # -------------------------------------------------------------- control
-
-    def start(self, request: TrainingRequest) -> None:
-        """Start ``python -m training.cli`` with ``request``'s arguments."""
-        self.request = request
-        self._reported = False
-        self._cancel_requested = False
-        self._done_event = None
-        self._error_message = ""
-        self._log.clear()
-        env = QProcessEnvironment.systemEnvironment()
-        env.insert("PYTHONUNBUFFERED", "1")
-        env.insert("TF_CPP_MIN_LOG_LEVEL", "2")
-        spec = importlib.util.find_spec("training")
-        if spec is not None and spec.submodule_search_locations:
-            # Works from a source checkout too: the child finds the same packages as this process.
-            root = str(Path(next(iter(spec.submodule_search_locations))).parent)
-            existing = env.value("PYTHONPATH", "")
-            env.insert("PYTHONPATH", root + (f":{existing}" if existing else ""))
-        self._process.setProcessEnvironment(env)
-        program, *args = [*self.launcher, *request.arguments()]
-        self._append_log("$ " + " ".join([Path(program).name, *args]))
-        self._process.start(program, args)
-
-    def cancel(self) -> None:
-        """Ask the trainer to stop (SIGTERM); it is killed if it has not exited after a grace period."""
-        if not self.is_running():
-            return
-        self._cancel_requested = True
-        self._process.terminate()
-        self._kill_timer.start(CANCEL_GRACE_MS)
-
-    def is_running(self) -> bool:
-        """Whether the child process is running (or starting)."""
-        return self._process.state() != QProcess.ProcessState.NotRunning
-
-    def log_tail(self, lines: int = LOG_LINES_SHOWN) -> str:
-        """The last ``lines`` lines of the child's output."""
-        return "\n".join(list(self._log)[-lines:])
-
-    # -------------------------------------------------------------- parsing
-
-    def _append_log(self, line: str) -> None:
-        self._log.append(line)
-        self.log_line.emit(line)
-
-    def _read_stdout(self) -> None:
-        self._stdout_buffer += bytes(self._process.readAllStandardOutput().data())
-        *lines, self._stdout_buffer = self._stdout_buffer.split(b"\n")
-        for raw in lines:
-            self._handle_stdout_line(raw.decode("utf-8", "replace").strip())
-
-    def _read_stderr(self) -> None:
-        self._stderr_buffer += bytes(self._process.readAllStandardError().data())
-        *lines, self._stderr_buffer = self._stderr_buffer.split(b"\n")
-        for raw in lines:
-            text = raw.decode("utf-8", "replace").rstrip()
-            if text:
-                self._append_log(text)
-
-    def _handle_stdout_line(self, line: str) -> None:
-        if not line:
-            return
-        try:
-            event = json.loads(line)
-        except ValueError:
-            event = None
-        if not isinstance(event, dict) or "event" not in event:
-            self._append_log(line)
-            return
-        self._last_event = event
-        kind = event["event"]
-        if kind == "start":
-            self._append_log(f"training on {event.get('device', '?')}: {event.get('train_rows', '?')} rows")
-            self.run_started.emit(event)
-        elif kind == "masking":
-            self.masking_progress.emit(int(event.get("done", 0)), int(event.get("total", 0)))
-        elif kind == "batch":
-            self.batch_progress.emit(
-                int(event.get("epoch", 0)),
-                int(event.get("epochs", 0)),
-                int(event.get("batch", 0)),
-                int(event.get("batches", 0)),
-            )
-        elif kind == "epoch":
-            self._append_log(
-                f"epoch {event.get('epoch')}/{event.get('epochs')}: "
-                f"accuracy {format_metric(event.get('accuracy'), 'percent')}, "
-                f"validation {format_metric(event.get('val_accuracy'), 'percent')}"
-            )
-            self.epoch_finished.emit(event)
-        elif kind == "exporting":
-            self._append_log("exporting the model…")
-            self.exporting.emit()
-        elif kind == "done":
-            self._done_event = event
-        elif kind == "error":
-            self._error_message = str(event.get("message", "training failed"))
-            self._append_log(f"error: {self._error_message}")
-        elif kind == "cancelled":
-            self._append_log("cancelled")
-
-    def _flush(self) -> None:
-        self._read_stdout()
-        self._read_stderr()
-        for leftover in (self._stdout_buffer, self._stderr_buffer):
-            if leftover.strip():
-                self._handle_stdout_line(leftover.decode("utf-8", "replace").strip())
-        self._stdout_buffer = self._stderr_buffer = b""
-
-    def _on_finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
-        self._kill_timer.stop()
-        self._flush()
-        if self._reported:
-            return
-        self._reported = True
-        crashed = exit_status == QProcess.ExitStatus.CrashExit
-        if exit_code == EXIT_OK and not crashed and self._done_event is not None:
-            self.run_succeeded.emit(self._done_event)
-        elif self._cancel_requested or exit_code == EXIT_CANCELLED:
-            self.run_cancelled.emit()
-        else:
-            message = self._error_message or (
-                "the trainer crashed" if crashed else f"the trainer exited with status {exit_code}"
-            )
-            self.run_failed.emit(message, self.log_tail())
-
-    def _on_error(self, error: QProcess.ProcessError) -> None:
-        if error == QProcess.ProcessError.FailedToStart and not self._reported:
-            self._reported = True
-            self.run_failed.emit(
-                f"could not start the trainer: {self._process.errorString()}",
-                self.log_tail(),
-            )
 
 
 class AccuracyPlot(QWidget):

@@ -19,6 +19,9 @@ from pathlib import Path
 def main(argv: list[str]) -> int:
     out = Path(argv[0] if argv else "docs/calibration.png")
     os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="asl-shot-")
+    os.environ["ASL_FINGERSPELL_HOME"] = os.environ[
+        "XDG_DATA_HOME"
+    ]  # profiles and runs (recognizer/paths.py)
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 

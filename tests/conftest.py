@@ -15,6 +15,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Training caches landmark-masked images (training/handmask.py); tests build their own,
 # in a folder of this run, and never read or fill the user's cache.
 os.environ["ASL_FINGERSPELL_CACHE"] = tempfile.mkdtemp(prefix="asl-test-cache-")
+# Trained runs and profiles (recognizer/paths.py) go to a folder of this run, never the user's home.
+os.environ["ASL_FINGERSPELL_HOME"] = tempfile.mkdtemp(prefix="asl-test-home-")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REAL_HANDS_DEV = REPO_ROOT.parent / "shared" / "data" / "real_hands_dev"

@@ -57,7 +57,15 @@ def test_recognizer_import_is_light() -> None:
 def test_app_import_never_loads_tensorflow() -> None:
     """The desktop app trains in a subprocess: none of its modules may import TensorFlow or Keras."""
     loaded = _modules_loaded_by(
-        ["gui.app", "gui.main_window", "gui.retrain", "gui.worker", "gui.dialogs", "gui.model_store"],
+        [
+            "gui.app",
+            "gui.main_window",
+            "gui.retrain",
+            "gui.training_process",
+            "gui.worker",
+            "gui.dialogs",
+            "gui.model_store",
+        ],
         ["tensorflow", "keras", "tf2onnx"],
     )
     assert loaded == []

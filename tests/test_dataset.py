@@ -102,6 +102,14 @@ def _label_25(d: Path) -> Path:
     return _write(d / "bad.csv", HEADER, rows)
 
 
+@_bad("label_99999", "data row 2", "line 3", "label 99999")
+def _label_99999(d: Path) -> Path:
+    """Too big for the fast parser's int16: the diagnosis must still name the row and label."""
+    rows: list[list[object]] = [list(r) for r in _rows()]
+    _set(1, 0, 99999)(rows)
+    return _write(d / "bad.csv", HEADER, rows)
+
+
 @_bad("nan_pixel", "data row 7", "pixel100", "nan", "missing")
 def _nan(d: Path) -> Path:
     rows: list[list[object]] = [list(r) for r in _rows()]
@@ -197,6 +205,18 @@ def test_gzip_lf_and_crlf_files_give_identical_data(good_csv: Path, tmp_path: Pa
     assert from_lf.sha256 != plain.sha256  # the checksum is of the bytes, line endings included
 
 
+def test_a_utf8_byte_order_mark_is_accepted(good_csv: Path, tmp_path: Path) -> None:
+    """Excel's "CSV UTF-8" starts the file with EF BB BF; it is text, not binary."""
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + good_csv.read_bytes())
+    gz = tmp_path / "bom.csv.gz"
+    gz.write_bytes(gzip.compress(bom.read_bytes()))
+    plain, with_bom, with_bom_gz = load_dataset(good_csv), load_dataset(bom), load_dataset(gz)
+    np.testing.assert_array_equal(with_bom.images, plain.images)
+    np.testing.assert_array_equal(with_bom_gz.indices, plain.indices)
+    assert with_bom.sha256 == hashlib.sha256(bom.read_bytes()).hexdigest()
+
+
 def test_bundled_csvs_are_the_documented_files() -> None:
     """Row counts, class counts and sha256 as listed in training/data/README.md."""
     test = load_dataset(bundled_csv("test"))
@@ -224,7 +244,23 @@ def test_stratified_subset_keeps_every_class() -> None:
     rng = np.random.default_rng(3)
     indices = rng.integers(0, NUM_CLASSES, 5000)
     subset = stratified_subset(indices, 480, seed=0)
-    assert abs(len(subset) - 480) <= NUM_CLASSES
+    assert len(subset) == 480
     assert len(np.unique(subset)) == len(subset)
     assert set(indices[subset].tolist()) == set(range(NUM_CLASSES))
     np.testing.assert_array_equal(stratified_subset(indices, 10_000, seed=0), np.arange(5000))
+
+
+# Rows per letter of the bundled train CSV (training/data/README.md).
+BUNDLED_TRAIN_COUNTS = (1126, 1010, 1144, 1196, 957, 1204, 1090, 1013, 1162, 1114, 1055, 1241,
+                        1151, 1196, 1088, 1279, 1294, 1199, 1186, 1161, 1082, 1225, 1164, 1118)  # fmt: skip
+
+
+@pytest.mark.parametrize("size", [100, 400, 3000, 4000, 27454])
+def test_limit_takes_exactly_that_many_rows_in_proportion(size: int) -> None:
+    """``--limit 4000`` used to train on 4,001 rows: each class was rounded on its own."""
+    indices = np.repeat(np.arange(NUM_CLASSES), BUNDLED_TRAIN_COUNTS)
+    subset = stratified_subset(indices, size, seed=42)
+    assert len(subset) == size and len(np.unique(subset)) == size
+    expected = np.array(BUNDLED_TRAIN_COUNTS) * size / len(indices)
+    assert np.all(np.abs(np.bincount(indices[subset], minlength=NUM_CLASSES) - expected) < 1)
+    np.testing.assert_array_equal(subset, stratified_subset(indices, size, seed=42))

@@ -464,7 +464,8 @@ def test_training_request_arguments(tmp_path: Path) -> None:
     request = TrainingRequest(out_dir=tmp_path / "run", train_csv=Path("a.csv"), epochs=3, batch_size=64,
                               augment=False, limit=300)  # fmt: skip
     args = request.arguments()
-    assert args[:4] == ["--progress", "json", "--out", str(tmp_path / "run")]
+    assert args[:3] == ["--progress", "json", "--control-stdin"]  # cancelled through stdin
+    assert args[args.index("--out") + 1] == str(tmp_path / "run")
     assert args[args.index("--train") + 1] == "a.csv" and "--test" not in args
     assert args[args.index("--epochs") + 1] == "3" and args[args.index("--limit") + 1] == "300"
     assert "--no-augment" in args
@@ -482,7 +483,7 @@ def test_default_training_csvs_are_found_without_importing_training() -> None:
 
 FAKE_TRAINER = textwrap.dedent(
     """
-    import json, signal, sys, time
+    import json, sys, threading, time
     from pathlib import Path
     args = sys.argv[1:]
     out = Path(args[args.index("--out") + 1])
@@ -496,7 +497,13 @@ FAKE_TRAINER = textwrap.dedent(
         sys.exit(2)
     out.mkdir(parents=True)
     stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    def watch_stdin():  # as asl-train --control-stdin: a "cancel" line or the end of stdin
+        for line in sys.stdin:
+            if line.strip() == "cancel":
+                break
+        stop.append(1)
+    assert "--control-stdin" in args
+    threading.Thread(target=watch_stdin, daemon=True).start()
     emit(event="start", device="CPU", epochs=3, train_rows=300, val_rows=30, out=str(out))
     for epoch in range(1, 4):
         for batch in range(1, 6):
@@ -575,6 +582,7 @@ def test_cancelling_training_keeps_the_old_model_and_leaves_no_model(
         dialog.cancel_button.click()
     assert ended.args == ["cancelled"]
     assert "cancelled" in dialog.status_label.text()
+    assert "cancelled" in dialog.process.log_tail().splitlines()  # it stopped itself: no kill
     assert not out_dir.exists()  # the unfinished run folder is removed
     assert not list(models_dir.glob("*/model.onnx"))
     assert dialog.use_button.isHidden()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -88,8 +89,12 @@ def test_default_cache_folder_follows_the_environment(
     monkeypatch.setenv("ASL_FINGERSPELL_CACHE", str(tmp_path / "c"))
     assert handmask.cache_dir() == tmp_path / "c"
     monkeypatch.delenv("ASL_FINGERSPELL_CACHE")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert handmask.cache_dir() == tmp_path / "xdg" / "asl-fingerspell"
+    monkeypatch.setenv("ASL_FINGERSPELL_HOME", str(tmp_path / "home"))
+    assert handmask.cache_dir() == tmp_path / "home" / "cache"
+    monkeypatch.delenv("ASL_FINGERSPELL_HOME")
+    if sys.platform.startswith("linux"):
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+        assert handmask.cache_dir() == tmp_path / "xdg" / "asl-fingerspell"
 
 
 def _only_masking(p: float) -> TrainConfig:

@@ -317,11 +317,210 @@ def test_cli_refuses_non_empty_out_and_resume_without_checkpoint(tmp_path: Path)
     assert not (tmp_path / "none").exists()
 
 
+def _csv_of(path: Path, labels: list[int]) -> Path:
+    """A small CSV with one random image per label."""
+    rng = np.random.default_rng(0)
+    rows = [",".join(map(str, [label, *rng.integers(0, 256, 784).tolist()])) for label in labels]
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    return path
+
+
+def _only_error_line(err: str) -> str:
+    assert "Traceback" not in err, err
+    errors = [line for line in err.splitlines() if line.startswith("asl-train: error:")]
+    assert len(errors) == 1, err
+    return errors[0]
+
+
+@pytest.mark.parametrize(
+    ("labels", "words"),
+    [
+        ([3], ("only D", "at least two letters")),
+        ([3, 3, 3, 3], ("only D", "at least two letters")),
+        ([0, 1], ("no row is left for validation", "at least 2 rows")),
+    ],
+    ids=["one_row", "one_letter", "no_validation_rows"],
+)
+def test_cli_refuses_data_that_cannot_train(
+    labels: list[int], words: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 1-row CSV used to train with 0 validation rows ("best epoch None"); one letter trained too."""
+    csv = _csv_of(tmp_path / "few.csv", labels)
+    out = tmp_path / "run"
+    assert cli.main(["--train", str(csv), "--out", str(out), "--epochs", "1", "--no-augment"]) == 2
+    error = _only_error_line(capsys.readouterr().err)
+    assert str(csv) in error and all(w in error for w in words), error
+    assert not out.exists()
+
+
+def test_missing_letters_are_named_in_one_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from training.train import train
+
+    labels = [label for label in range(25) if label not in (1, 2, 9)] * 3  # no B, no C
+    csv = _csv_of(tmp_path / "no_bc.csv", labels)
+    config = TrainConfig(out_dir=str(tmp_path / "run"), train_csv=str(csv), test_csv=str(csv), epochs=1)
+    with caplog.at_level("WARNING"):
+        result = train(config, should_stop=lambda: True)  # stops at the hand masks: no training needed
+    assert result.cancelled
+    warnings = [r.getMessage() for r in caplog.records if "will never predict" in r.getMessage()]
+    assert len(warnings) == 1 and "(B, C)" in warnings[0] and "\n" not in warnings[0], warnings
+
+
+@pytest.mark.parametrize("where", ["under_a_file", "proc"])
+def test_cli_unusable_out_fails_first_in_one_line(
+    where: str, small_csvs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It used to fail only after the hand masks, with 28 lines of chained tracebacks and exit 1."""
+    if where == "proc":
+        if not Path("/proc/self").is_dir():
+            pytest.skip("no /proc here")
+        out = Path("/proc/asl-train-run")
+    else:
+        (tmp_path / "file.txt").write_text("x")
+        out = tmp_path / "file.txt" / "run"
+    train_csv, test_csv = small_csvs
+    argv = ["--train", str(train_csv), "--test", str(test_csv), "--out", str(out), "--progress", "json"]
+    assert cli.main([*argv, "--epochs", "1"]) == 2
+    captured = capsys.readouterr()
+    assert str(out) in _only_error_line(captured.err)
+    assert [json.loads(line)["event"] for line in captured.out.splitlines()] == ["error"]  # no masking
+    assert not out.exists()
+
+
+def _leftovers_of_a_killed_run(out: Path, config: TrainConfig) -> None:
+    """What ``kill -9`` during the first epoch leaves: config.json and an empty checkpoint folder."""
+    (out / "checkpoint").mkdir(parents=True)
+    config.replace(out_dir=str(out)).save(out / "config.json")
+
+
+def test_a_run_killed_before_its_first_checkpoint_can_be_started_again(
+    small_csvs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from training.rundir import RunFolder, check_out_dir
+    from training.train import train
+
+    train_csv, test_csv = small_csvs
+    out = tmp_path / "run"
+    killed = TrainConfig(train_csv=str(train_csv), test_csv=str(test_csv), epochs=1, seed=1)
+    _leftovers_of_a_killed_run(out, killed)
+    (out / "checkpoint" / ".last.partial.keras").write_bytes(b"half")
+    assert check_out_dir(out, resume=False) is RunFolder.LEFTOVERS
+    assert check_out_dir(out, resume=True) is RunFolder.LEFTOVERS  # --resume restarts it from epoch 1
+    # A fresh run takes the folder over (stopped at once here: no need to train).
+    fresh = killed.replace(out_dir=str(out), seed=2, augment=AugmentConfig(enabled=False))
+    result = train(fresh, should_stop=lambda: True)
+    assert result.cancelled and result.checkpoint == out / "checkpoint"
+    assert TrainConfig.load(out / "config.json").seed == 2
+    assert not (out / "checkpoint" / ".last.partial.keras").exists()
+    assert (out / "checkpoint" / "state.json").is_file()
+    # Now it holds a checkpoint: a fresh run is refused with what to do, --resume is not.
+    assert cli.main(["--out", str(out), "--epochs", "1"]) == 2
+    assert f"continue it with --resume --out {out}" in _only_error_line(capsys.readouterr().err)
+    assert check_out_dir(out, resume=True) is RunFolder.RESUMABLE
+
+
+def test_resume_of_leftovers_without_config_says_to_start_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    (out / "checkpoint").mkdir(parents=True)
+    assert cli.main(["--resume", "--out", str(out)]) == 2
+    assert "start it again without --resume" in _only_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "zip_without_a_model"])
+def test_resume_from_a_damaged_checkpoint_says_so_in_one_line(
+    damage: str, small_csvs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Keras called a damaged ``last.keras`` "File not found" and the CLI printed its traceback."""
+    import zipfile
+
+    train_csv, test_csv = small_csvs
+    out = tmp_path / "run"
+    config = TrainConfig(
+        train_csv=str(train_csv), test_csv=str(test_csv), epochs=2, augment=AugmentConfig(enabled=False)
+    )
+    _leftovers_of_a_killed_run(out, config)
+    (out / "checkpoint" / "state.json").write_text('{"epochs_completed": 1, "history": []}')
+    last = out / "checkpoint" / "last.keras"
+    if damage == "garbage":
+        last.write_bytes(b"PK\x03\x04 not really a zip" * 10)
+    else:
+        with zipfile.ZipFile(last, "w") as archive:
+            archive.writestr("metadata.json", "{}")
+    assert cli.main(["--resume", "--out", str(out), "--progress", "json"]) == 2
+    error = _only_error_line(capsys.readouterr().err)
+    assert f"{last}: the checkpoint is damaged" in error and "File not found" not in error
+    assert f"delete {out / 'checkpoint'}" in error
+
+
+def test_cli_module_loads_no_numpy_opencv_or_tensorflow() -> None:
+    """Ctrl-C while numpy and OpenCV loaded (before main() set its handlers) printed a traceback."""
+    code = "import sys, training.cli; print(sorted(m for m in ('numpy', 'cv2', 'tensorflow') if m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_cancel_line_or_the_end_of_stdin_sets_the_stop_flag() -> None:
+    import io
+    import threading
+
+    stop = threading.Event()
+    cli.watch_stdin(io.StringIO("hello\n  CANCEL \n"), stop).join(timeout=5)
+    assert stop.is_set()
+    stop = threading.Event()
+    cli.watch_stdin(io.StringIO(""), stop).join(timeout=5)  # the app is gone
+    assert stop.is_set()
+
+    read_fd, write_fd = os.pipe()
+    with os.fdopen(read_fd, "r") as reader, os.fdopen(write_fd, "w") as writer:
+        stop = threading.Event()
+        thread = cli.watch_stdin(reader, stop)
+        writer.write("status\n")
+        writer.flush()
+        thread.join(timeout=0.3)
+        assert thread.is_alive() and not stop.is_set()  # other lines are not a cancel
+        writer.write("cancel\n")
+        writer.flush()
+        thread.join(timeout=5)
+        assert stop.is_set()
+
+
+def test_cancel_on_stdin_while_masking_announces_no_checkpoint(
+    small_csvs: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """SIGTERM or cancel while the hand masks were made announced checkpoint/, which did not exist."""
+    import io
+
+    monkeypatch.setenv("ASL_FINGERSPELL_CACHE", str(tmp_path / "cache"))  # empty: the masks must be made
+    monkeypatch.setattr(sys, "stdin", io.StringIO("cancel\n"))
+    train_csv, test_csv = small_csvs
+    out = tmp_path / "run"
+    argv = ["--train", str(train_csv), "--test", str(test_csv), "--out", str(out), "--epochs", "1"]
+    assert cli.main([*argv, "--progress", "json", "--control-stdin"]) == 130
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert [json.loads(line) for line in captured.out.splitlines()][-1] == {
+        "event": "cancelled",
+        "checkpoint": None,
+    }
+    assert not out.exists()
+
+
 def test_cli_help_names_the_default_out_folder(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         cli.main(["--help"])
     assert info.value.code == 0
-    assert str(cli.default_runs_dir()) in capsys.readouterr().out.replace("\n", "")
+    from recognizer.paths import runs_dir
+
+    help_text = "".join(capsys.readouterr().out.split())  # argparse wraps at spaces and hyphens
+    assert "".join(str(runs_dir()).split()) in help_text
 
 
 @pytest.mark.slow
@@ -396,6 +595,7 @@ def test_cancel_while_preparing_hand_masks_writes_nothing(
     config = TrainConfig(out_dir=str(out), train_csv=str(train_csv), test_csv=str(test_csv), epochs=1)
     result = train(config, should_stop=lambda: True)
     assert result.cancelled and result.model_path is None and result.history == ()
+    assert result.checkpoint is None  # none was written, so none is announced
     assert not out.exists()
 
 
@@ -431,6 +631,36 @@ def test_sigterm_saves_checkpoint_exits_130_and_resume_finishes(
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["epochs_run"] == 1
     assert metrics["wall_seconds"] > first_session  # both sessions counted
+
+
+@pytest.mark.slow
+def test_a_cancel_line_on_stdin_stops_the_run_and_saves_its_checkpoint(
+    small_csvs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """How the app cancels on every platform (Windows ignores QProcess.terminate())."""
+    train_csv, test_csv = small_csvs
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "training.cli", "--train", str(train_csv), "--test", str(test_csv)]
+    cmd += ["--out", str(out), "--epochs", "2", "--batch-size", "16", "--no-augment"]
+    cmd += ["--progress", "json", "--control-stdin"]
+    proc = subprocess.Popen(
+        cmd, cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    events = []
+    for line in proc.stdout:
+        events.append(json.loads(line))
+        if events[-1]["event"] == "batch":
+            proc.stdin.write("cancel\n")
+            proc.stdin.flush()
+            break
+    events += [json.loads(line) for line in proc.stdout]
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 130, err
+    assert "Traceback" not in err and "cancel requested on stdin" in err
+    assert events[-1] == {"event": "cancelled", "checkpoint": str(out / "checkpoint")}
+    assert (out / "checkpoint" / "last.keras").is_file() and (out / "checkpoint" / "state.json").is_file()
+    assert not (out / "model.onnx").exists()
 
 
 # ---------------------------------------------------------------- the bundled model

@@ -1,15 +1,19 @@
 """``asl-train``: the thin command line over :func:`training.train.train`.
 
 Exit codes (docs/CONTRACTS.md): 0 done, 2 bad input (nothing written to
-``--out``), 130 cancelled by SIGINT/SIGTERM (checkpoint saved, no model), 1
-unexpected failure. ``--progress json`` writes one JSON object per line on
+``--out``), 130 cancelled (checkpoint saved once training has begun, no model),
+1 unexpected failure. ``--progress json`` writes one JSON object per line on
 stdout for the app; everything else goes to stderr.
+
+Stopping: SIGINT (Ctrl-C) and SIGTERM in a terminal; with ``--control-stdin``
+also a ``cancel`` line on stdin, or stdin reaching its end (the parent closed it
+or died). The app cancels that way because a console process on Windows never
+sees the signal ``QProcess.terminate()`` sends.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
 import logging
 import os
@@ -29,8 +33,9 @@ from typing import Any, TextIO
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
 
+from recognizer import paths
 from training.config import AugmentConfig, ConfigError, TrainConfig
-from training.data import DatasetError
+from training.rundir import CONFIG, STATE, check_out_dir
 
 log = logging.getLogger("training")
 
@@ -38,18 +43,12 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 EXIT_CANCELLED = 130
-APP_DIR_NAME = "asl-fingerspell"
 
 
-def default_runs_dir() -> Path:
-    """Per-user folder for training runs (XDG data dir, %LOCALAPPDATA% or Application Support)."""
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / APP_DIR_NAME / "runs"
+def default_out_dir() -> Path:
+    """Where a run goes without ``--out``: a new folder under :func:`recognizer.paths.runs_dir`,
+    which the app's Model -> Trained models lists."""
+    return paths.new_run_dir()
 
 
 def _import_train_quietly() -> Callable[..., Any]:
@@ -57,21 +56,28 @@ def _import_train_quietly() -> Callable[..., Any]:
 
     TensorFlow's C++ start-up prints CUDA-probe lines before its log level
     applies; they are dropped, unless the import fails, when they are replayed.
+    Our own lines written meanwhile (a SIGINT/SIGTERM acknowledged) are kept.
     """
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as parked:
         os.dup2(parked.fileno(), 2)
+        failed = False
         try:
             from training.train import train
+        except KeyboardInterrupt:  # a second Ctrl-C: the start-up chatter is not news
+            raise
         except BaseException:
-            os.dup2(saved, 2)
-            parked.seek(0)
-            sys.stderr.write(parked.read().decode("utf-8", "replace"))
+            failed = True
             raise
         finally:
+            sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
+            parked.seek(0)
+            for line in parked.read().decode("utf-8", "replace").splitlines(keepends=True):
+                if failed or line.startswith("asl-train: "):
+                    sys.stderr.write(line)
     return train
 
 
@@ -96,7 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--out",
         metavar="DIR",
-        help=f"run folder, must be new or empty (default: {default_runs_dir()}/<UTC timestamp>)",
+        help=f"run folder, must be new or empty (default: a new folder in {paths.runs_dir()}, "
+        "where the app lists trained models)",
     )
     parser.add_argument("--epochs", type=int, metavar="N", help=f"maximum epochs (default {defaults.epochs})")
     parser.add_argument(
@@ -120,6 +127,11 @@ def _parser() -> argparse.ArgumentParser:
         default="bar",
         help="progress bar on the terminal, or JSON lines on stdout (default bar)",
     )
+    parser.add_argument(
+        "--control-stdin",
+        action="store_true",
+        help="stop like SIGTERM when stdin gives a line 'cancel' or ends (for the app, on every platform)",
+    )
     parser.add_argument("--mixed-precision", action="store_true", help="float16 compute on GPU")
     parser.add_argument(
         "--samples",
@@ -135,6 +147,35 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The stdin line that stops a run started with ``--control-stdin``.
+CANCEL_COMMAND = "cancel"
+_STOPPING = "stopping (once training has begun: after the current batch, saving a checkpoint)"
+
+
+def watch_stdin(stream: TextIO, stop: threading.Event) -> threading.Thread:
+    """Set ``stop`` when ``stream`` gives a ``cancel`` line or ends; other lines are ignored.
+
+    Runs in a daemon thread, so a blocked read never keeps the process alive.
+    """
+
+    def read() -> None:
+        reason = "stdin closed"
+        try:
+            for line in stream:
+                if line.strip().lower() == CANCEL_COMMAND:
+                    reason = "cancel requested on stdin"
+                    break
+        except (OSError, ValueError):  # a stream closed under us is the end of input too
+            pass
+        if not stop.is_set():
+            log.info("%s: %s", reason, _STOPPING)
+        stop.set()
+
+    thread = threading.Thread(target=read, name="asl-train-stdin", daemon=True)
+    thread.start()
+    return thread
+
+
 class _Emitter:
     """Writes progress: JSON lines on stdout, or human-readable lines on stderr."""
 
@@ -143,13 +184,19 @@ class _Emitter:
         self.stream = stream if stream is not None else sys.stdout
         self._lock = threading.Lock()
         self._last_masking_log = float("-inf")
+        self._reader_gone = False
 
     def event(self, data: dict[str, Any]) -> None:
         if self.json_mode:
             line = json.dumps(data, allow_nan=False, default=str)
             with self._lock:
-                self.stream.write(line + "\n")
-                self.stream.flush()
+                if self._reader_gone:
+                    return
+                try:
+                    self.stream.write(line + "\n")
+                    self.stream.flush()
+                except OSError:  # the app closed the pipe or died; the run still saves its checkpoint
+                    self._reader_gone = True
             return
         kind = data.get("event")
         if kind == "start":
@@ -192,18 +239,12 @@ def _json_safe(value: Any) -> Any:
 
 
 def _build_config(args: argparse.Namespace) -> TrainConfig:
-    out = (
-        Path(args.out)
-        if args.out
-        else default_runs_dir() / _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    )
+    out = Path(args.out) if args.out else default_out_dir()
     if args.resume:
         if not args.out:
             raise ConfigError("--resume needs --out DIR (the run to continue)")
-        config_path = out / "config.json"
-        if not config_path.is_file():
-            raise ConfigError(f"{out}: no config.json to resume from")
-        config = TrainConfig.load(config_path)
+        check_out_dir(out, resume=True)  # says what to do when there is nothing to resume
+        config = TrainConfig.load(out / CONFIG)
         ignored = [
             flag
             for flag, value in (
@@ -244,83 +285,101 @@ def _build_config(args: argparse.Namespace) -> TrainConfig:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``asl-train``; returns the exit code."""
-    args = _parser().parse_args(argv)
-    json_mode = args.progress == "json"
-    emitter = _Emitter(json_mode)
-    logging.basicConfig(level=logging.WARNING, format="asl-train: %(message)s", stream=sys.stderr)
-    log.setLevel(logging.INFO)
-    # Keras's ONNX exporter trips numpy's np.object deprecation; nothing for a user to act on.
-    warnings.filterwarnings("ignore", category=FutureWarning, module=r"keras\.")
-
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl-C: quit now (every file is written atomically)
         if not stop.is_set():
-            log.info(
-                "%s: stopping after the current batch and saving a checkpoint", signal.Signals(signum).name
-            )
+            again = "; Ctrl-C again quits at once" if signum == signal.SIGINT else ""
+            log.info("%s: %s%s", signal.Signals(signum).name, _STOPPING, again)
         stop.set()
 
+    # First of all, so that Ctrl-C while numpy, OpenCV and TensorFlow load is quiet too.
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, request_stop)
+    emitter = _Emitter(json_mode=False)
     try:
-        try:
-            config = _build_config(args)
-            if config.samples is not None:
-                # A bad profile fails here, in a second, before TensorFlow loads.
-                from training.samples import load_profile_samples
-
-                load_profile_samples(config.samples)
-        except (ConfigError, DatasetError) as exc:
-            emitter.error(_one_line(exc))
-            return EXIT_BAD_INPUT
-
-        train = _import_train_quietly()  # TensorFlow loads here, after the environment is set
-
-        try:
-            result = train(
-                config,
-                on_epoch=lambda stats: emitter.event(_json_safe(stats.to_event())) if json_mode else None,
-                should_stop=stop.is_set,
-                on_event=emitter.event,
-                resume=args.resume,
-                verbose=0 if json_mode else (1 if sys.stdout.isatty() else 2),
-            )
-        except (DatasetError, ConfigError) as exc:
-            emitter.error(_one_line(exc))
-            return EXIT_BAD_INPUT
-        except Exception as exc:
-            traceback.print_exc(file=sys.stderr)
-            emitter.error(f"{exc.__class__.__name__}: {_one_line(exc)}")
-            return EXIT_FAILURE
-        if result.cancelled:
-            emitter.event({"event": "cancelled", "checkpoint": str(result.checkpoint)})
-            if not json_mode and (result.checkpoint / "state.json").is_file():
-                log.info("cancelled; continue with: asl-train --resume --out %s", result.out_dir)
-            elif not json_mode:
-                log.info("cancelled before the first epoch; nothing to resume")
-            return EXIT_CANCELLED
-        emitter.event(
-            {
-                "event": "done",
-                "out": str(result.out_dir),
-                "model": str(result.model_path),
-                "metrics": _json_safe(result.metrics),
-            }
-        )
-        if not json_mode:
-            m = result.metrics
-            print(
-                f"test accuracy {m['test_accuracy']:.4%} (balanced {m['balanced_accuracy']:.4%}, "
-                f"top-3 {m['test_top3_accuracy']:.4%}) on {m['n_test']} images; best epoch "
-                f"{m['best_epoch']} of {m['epochs_run']}; model: {result.model_path}"
-            )
-        return EXIT_OK
+        args = _parser().parse_args(argv)
+        json_mode = args.progress == "json"
+        emitter = _Emitter(json_mode)
+        logging.basicConfig(level=logging.WARNING, format="asl-train: %(message)s", stream=sys.stderr)
+        log.setLevel(logging.INFO)
+        # Keras's ONNX exporter trips numpy's np.object deprecation; nothing for a user to act on.
+        warnings.filterwarnings("ignore", category=FutureWarning, module=r"keras\.")
+        if args.control_stdin:
+            watch_stdin(sys.stdin, stop)
+        return _run(args, emitter, stop)
+    except KeyboardInterrupt:  # a second Ctrl-C, or one before the handlers were in place
+        emitter.error("interrupted")
+        return EXIT_CANCELLED
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _run(args: argparse.Namespace, emitter: _Emitter, stop: threading.Event) -> int:
+    """Check the input, train, and report; returns the exit code."""
+    from training.data import DatasetError  # numpy and OpenCV: loaded after the signal handlers
+
+    json_mode = emitter.json_mode
+    try:
+        config = _build_config(args)
+        # Before TensorFlow loads and hand masks are made: an unusable --out fails in a second.
+        check_out_dir(config.out_path, args.resume)
+        if config.samples is not None:
+            # A bad profile fails here, in a second, before TensorFlow loads.
+            from training.samples import load_profile_samples
+
+            load_profile_samples(config.samples)
+    except (ConfigError, DatasetError) as exc:
+        emitter.error(_one_line(exc))
+        return EXIT_BAD_INPUT
+
+    train = _import_train_quietly()  # TensorFlow loads here, after the environment is set
+
+    try:
+        result = train(
+            config,
+            on_epoch=lambda stats: emitter.event(_json_safe(stats.to_event())) if json_mode else None,
+            should_stop=stop.is_set,
+            on_event=emitter.event,
+            resume=args.resume,
+            verbose=0 if json_mode else (1 if sys.stdout.isatty() else 2),
+        )
+    except (DatasetError, ConfigError) as exc:
+        emitter.error(_one_line(exc))
+        return EXIT_BAD_INPUT
+    except Exception as exc:
+        traceback.print_exc(file=sys.stderr)
+        emitter.error(f"{exc.__class__.__name__}: {_one_line(exc)}")
+        return EXIT_FAILURE
+    if result.cancelled:
+        checkpoint = result.checkpoint
+        emitter.event({"event": "cancelled", "checkpoint": str(checkpoint) if checkpoint else None})
+        if not json_mode and checkpoint is not None and (checkpoint / STATE).is_file():
+            log.info("cancelled; continue with: asl-train --resume --out %s", result.out_dir)
+        return EXIT_CANCELLED
+    if stop.is_set():
+        log.info("the stop came after the last epoch; the model was exported anyway")
+    emitter.event(
+        {
+            "event": "done",
+            "out": str(result.out_dir),
+            "model": str(result.model_path),
+            "metrics": _json_safe(result.metrics),
+        }
+    )
+    if not json_mode:
+        m = result.metrics
+        print(
+            f"test accuracy {m['test_accuracy']:.4%} (balanced {m['balanced_accuracy']:.4%}, "
+            f"top-3 {m['test_top3_accuracy']:.4%}) on {m['n_test']} images; best epoch "
+            f"{m['best_epoch']} of {m['epochs_run']}; model: {result.model_path}"
+        )
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ Training then shows the masked twin instead of the original with probability
 
 Finding landmarks costs ~10-25 ms per image (about 4-7 minutes for the 24,710
 training rows on two cores), so results are cached per image set and recipe in
-:func:`cache_dir`. About 97% of Sign-MNIST images yield a hand; the rest keep
+:func:`recognizer.paths.cache_dir`. About 97% of Sign-MNIST images yield a hand; the rest keep
 only their original.
 """
 
@@ -34,6 +34,7 @@ from recognizer.crop import DEFAULT_MASK_STYLE, HAND_CROP_MARGIN, crop_hand
 from recognizer.hands.geometry import RotatedRect, landmarks_to_roi
 from recognizer.hands.models import LANDMARK_MODEL_PATH, HandLandmarker
 from recognizer.locate import hand_rotation, landmarks_box
+from recognizer.paths import cache_dir
 from recognizer.types import HandObservation
 
 log = logging.getLogger(__name__)
@@ -52,15 +53,6 @@ ProgressCallback = Callable[[int, int], None]
 
 class MaskingCancelledError(Exception):
     """``should_stop`` returned True while the masks were being made (nothing was cached)."""
-
-
-def cache_dir() -> Path:
-    """Where masked copies are cached: ``$ASL_FINGERSPELL_CACHE`` or ``~/.cache/asl-fingerspell``."""
-    env = os.environ.get("ASL_FINGERSPELL_CACHE")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "asl-fingerspell"
 
 
 def enlarge(image: np.ndarray) -> np.ndarray:
@@ -164,7 +156,8 @@ def cached_mask_images(
     should_stop: Callable[[], bool] | None = None,
     landmark_model: Path = LANDMARK_MODEL_PATH,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`mask_images`, read from or written to the cache (``directory``, default :func:`cache_dir`)."""
+    """:func:`mask_images`, read from or written to the cache (``directory``, default
+    :func:`recognizer.paths.cache_dir`)."""
     folder = (directory or cache_dir()) / "hand_masks"
     path = folder / f"{cache_key(images, landmark_model)}.npz"
     if path.is_file():

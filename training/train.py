@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import time
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,18 +34,32 @@ from recognizer.preprocess import NUM_CLASSES, normalize
 from training import reports
 from training.augment import make_augmenter
 from training.config import ConfigError, TrainConfig
-from training.data import Dataset, bundled_csv, load_dataset, stratified_split, stratified_subset
+from training.data import (
+    Dataset,
+    bundled_csv,
+    check_trainable,
+    load_dataset,
+    stratified_split,
+    stratified_subset,
+)
 from training.export import atomic_target, export_onnx, save_keras
 from training.handmask import MaskingCancelledError, cached_mask_images
 from training.model import make_model
+from training.rundir import (
+    BEST,
+    CHECKPOINT_DIR,
+    CONFIG,
+    LAST,
+    STATE,
+    RunFolder,
+    check_out_dir,
+    clear_leftovers,
+    damaged_checkpoint,
+)
 from training.samples import SampleMix, load_profile_samples, mix_samples
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_DIR = "checkpoint"
-_LAST = "last.keras"
-_BEST = "best.weights.npz"
-_STATE = "state.json"
 #: At most this many "batch" events per second reach ``on_event``.
 _BATCH_EVENTS_PER_SECOND = 5.0
 
@@ -108,14 +123,15 @@ class EpochStats:
 
 @dataclass(frozen=True)
 class TrainResult:
-    """The outcome of :func:`train`. When ``cancelled``, no model was written (only the checkpoint)."""
+    """The outcome of :func:`train`. When ``cancelled``, no model was written (at most the checkpoint)."""
 
     out_dir: Path
     cancelled: bool
     device: str
     history: tuple[EpochStats, ...]
     best_epoch: int | None
-    checkpoint: Path
+    #: The checkpoint folder, or None when the run was stopped before it wrote one.
+    checkpoint: Path | None
     model_path: Path | None = None
     keras_path: Path | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -145,7 +161,7 @@ class _State:
         try:
             return cls(**json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError) as exc:
-            raise ConfigError(f"{path}: cannot read checkpoint state ({exc.__class__.__name__})") from None
+            raise damaged_checkpoint(path, exc.__class__.__name__) from None
 
 
 class _CancelRequestedError(Exception):
@@ -177,20 +193,6 @@ def _load_data(config: TrainConfig) -> tuple[Dataset, Dataset]:
     train_path = Path(config.train_csv) if config.train_csv else bundled_csv("train")
     test_path = Path(config.test_csv) if config.test_csv else bundled_csv("test")
     return load_dataset(train_path), load_dataset(test_path)
-
-
-def _check_out_dir(out: Path, resume: bool) -> None:
-    if not str(out):
-        raise ConfigError("no output folder given")
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"{out}: exists and is not a folder")
-    if resume:
-        if not (out / CHECKPOINT_DIR / _STATE).is_file():
-            raise ConfigError(f"{out}: no checkpoint to resume from ({CHECKPOINT_DIR}/{_STATE} missing)")
-        if (out / "model.onnx").exists():
-            raise ConfigError(f"{out}: this run already finished (model.onnx exists)")
-    elif out.is_dir() and any(out.iterdir()):
-        raise ConfigError(f"{out}: folder is not empty; choose a new --out, or pass --resume to continue it")
 
 
 def _one_hot(indices: np.ndarray) -> np.ndarray:
@@ -372,7 +374,7 @@ class _RunCallback(keras.callbacks.Callback):
         if self._improved(value):
             state.best_value, state.best_epoch, state.wait = value, epoch + 1, 0
             self.best_weights = [np.array(w) for w in self.model.get_weights()]
-            with atomic_target(self.checkpoint_dir / _BEST) as tmp, tmp.open("wb") as fh:
+            with atomic_target(self.checkpoint_dir / BEST) as tmp, tmp.open("wb") as fh:
                 np.savez(fh, *self.best_weights)
         else:
             state.wait += 1
@@ -394,27 +396,27 @@ def save_checkpoint(model: keras.Model, checkpoint_dir: Path, state: _State, ses
     """Weights with optimizer state (``last.keras``), then progress (``state.json``), each atomically."""
     state.wall_seconds = state.wall_seconds_before + (time.perf_counter() - session_start)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    save_keras(model, checkpoint_dir / _LAST)
-    state.save(checkpoint_dir / _STATE)
+    save_keras(model, checkpoint_dir / LAST)
+    state.save(checkpoint_dir / STATE)
 
 
 def _load_best_weights(path: Path) -> list[np.ndarray] | None:
     if not path.is_file():
         return None
-    with np.load(path) as data:
-        return [data[f"arr_{i}"] for i in range(len(data.files))]
+    try:
+        with np.load(path) as data:
+            return [data[f"arr_{i}"] for i in range(len(data.files))]
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        raise damaged_checkpoint(path, exc.__class__.__name__) from None
 
 
-def _cancelled_result(out: Path, device: str, config: TrainConfig, state: _State) -> TrainResult:
-    """What :func:`train` returns when stopped: the epochs so far, no model."""
-    return TrainResult(
-        out_dir=out,
-        cancelled=True,
-        device=device,
-        history=tuple(EpochStats.from_row(r, config.epochs) for r in state.history),
-        best_epoch=state.best_epoch,
-        checkpoint=out / CHECKPOINT_DIR,
-    )
+def _load_last_model(path: Path) -> keras.Model:
+    """The checkpoint's model with its optimizer state; a damaged file is a :class:`ConfigError`."""
+    try:
+        return keras.models.load_model(path)
+    except (OSError, ValueError, TypeError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        # Keras calls a file it cannot unzip "File not found"; say what is really wrong.
+        raise damaged_checkpoint(path, f"Keras cannot load it: {exc.__class__.__name__}") from None
 
 
 def _test_metrics_summary(metrics: Mapping[str, Any]) -> dict[str, Any]:
@@ -430,6 +432,50 @@ def _test_metrics_summary(metrics: Mapping[str, Any]) -> dict[str, Any]:
     return {k: metrics[k] for k in keys if k in metrics}
 
 
+@dataclass
+class _Run:
+    """A prepared run: the data split and masked, the folder checked, the device picked."""
+
+    config: TrainConfig
+    resume: bool  # continue from checkpoint/ (False for a fresh run and for leftovers)
+    started: float  # perf_counter at the start of this session
+    strategy: tf.distribute.Strategy
+    device: str
+    mixed: bool
+    train_x: np.ndarray
+    train_y: np.ndarray
+    val_x: np.ndarray
+    val_y: np.ndarray
+    val_from_profile: np.ndarray
+    twins: tuple[np.ndarray, np.ndarray] | None
+    mix: SampleMix | None
+    train_sha256: str
+    test_data: Dataset
+    state: _State
+    #: Stopped while the hand masks were being made: nothing was written.
+    cancelled_early: bool = False
+
+    @property
+    def out(self) -> Path:
+        return self.config.out_path
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.out / CHECKPOINT_DIR
+
+    def cancelled(self) -> TrainResult:
+        """What :func:`train` returns when stopped: the epochs so far, no model, the checkpoint if any."""
+        written = (self.checkpoint_dir / STATE).is_file()
+        return TrainResult(
+            out_dir=self.out,
+            cancelled=True,
+            device=self.device,
+            history=tuple(EpochStats.from_row(r, self.config.epochs) for r in self.state.history),
+            best_epoch=self.state.best_epoch,
+            checkpoint=self.checkpoint_dir if written else None,
+        )
+
+
 def train(
     config: TrainConfig,
     on_epoch: Callable[[EpochStats], None] | None = None,
@@ -443,24 +489,44 @@ def train(
 
     ``on_epoch`` gets an :class:`EpochStats` after every epoch; ``should_stop``
     is polled after every batch, and when it returns True the run saves its
-    checkpoint and returns with ``cancelled=True`` (no model written).
+    checkpoint and returns with ``cancelled=True`` (no model written; a run
+    stopped before training began has no checkpoint: ``checkpoint`` is None).
     ``on_event`` receives the other progress events of docs/CONTRACTS.md
-    (``start``, ``batch``, ``exporting``) as dicts. With ``resume`` the run
-    continues from ``checkpoint/`` in ``config.out_dir``.
+    (``masking``, ``start``, ``batch``, ``exporting``) as dicts. With ``resume``
+    the run continues from ``checkpoint/`` in ``config.out_dir`` (a run killed
+    before its first checkpoint starts again from epoch 1).
 
     Raises :class:`training.data.DatasetError` or :class:`ConfigError` before
     anything is written to the output folder; :class:`training.export.ExportError`
     when the exported model fails verification.
     """
+    run = _prepare(config, resume, on_event, should_stop)
+    if run.cancelled_early:
+        return run.cancelled()
+    model = _fit(run, on_epoch, should_stop, on_event, verbose)
+    if model is None:
+        return run.cancelled()
+    return _evaluate_and_export(run, model, on_event)
+
+
+def _prepare(
+    config: TrainConfig,
+    resume: bool,
+    on_event: EventCallback | None,
+    should_stop: Callable[[], bool] | None,
+) -> _Run:
+    """Check the folder, load, limit, split and mix the data, make the hand masks, write ``config.json``."""
     started = time.perf_counter()
     out = config.out_path
-    _check_out_dir(out, resume)
+    folder = check_out_dir(out, resume)
+    if folder is RunFolder.LEFTOVERS:
+        log.warning(
+            "%s: a run stopped there before its first checkpoint; starting it afresh from epoch 1", out
+        )
     train_data, test_data = _load_data(config)  # DatasetError here leaves the output folder untouched
     profile_samples = load_profile_samples(config.samples) if config.samples is not None else None
     if len(test_data) < 256:
         log.warning("test set has %d rows; the ONNX check wants at least 256", len(test_data))
-    strategy, device = _select_device(config.device)
-    log.debug("training on %s", device)
 
     images, indices = train_data.images, train_data.indices
     if config.limit is not None and config.limit < len(indices):
@@ -479,65 +545,107 @@ def train(
     train_x, train_y, val_x, val_y, val_from_profile = _with_samples(
         images, indices, train_rows, val_rows, mix
     )
-    checkpoint_dir = out / CHECKPOINT_DIR
-    state = _State.load(checkpoint_dir / _STATE) if resume else _State()
-    state.wall_seconds_before = state.wall_seconds
+    missing = check_trainable(train_y, val_y, train_data.path)
+    if missing:
+        log.warning(
+            "%s: no training rows of %d of the %d letters (%s); the model will never predict them",
+            train_data.path,
+            len(missing),
+            NUM_CLASSES,
+            ", ".join(missing),
+        )
 
+    strategy, device = _select_device(config.device)
+    log.debug("training on %s", device)
+    resume = folder is RunFolder.RESUMABLE
+    state = _State.load(out / CHECKPOINT_DIR / STATE) if resume else _State()
+    state.wall_seconds_before = state.wall_seconds
     mixed = config.mixed_precision and device != "CPU"
     if config.mixed_precision and not mixed:
         log.warning("mixed precision needs a GPU; training in float32 on the CPU")
-    previous_policy = keras.mixed_precision.global_policy().name
     keras.utils.set_random_seed(config.seed + state.epochs_completed)
 
-    twins = None
+    run = _Run(
+        config=config,
+        resume=resume,
+        started=started,
+        strategy=strategy,
+        device=device,
+        mixed=mixed,
+        train_x=train_x,
+        train_y=train_y,
+        val_x=val_x,
+        val_y=val_y,
+        val_from_profile=val_from_profile,
+        twins=None,
+        mix=mix,
+        train_sha256=train_data.sha256,
+        test_data=test_data,
+        state=state,
+    )
     if config.augment.enabled and config.augment.hand_mask > 0:
         try:  # before anything is written: cancelling here leaves --out as it was
             all_twins, all_found = _hand_masks(images, on_event, should_stop)  # cached per CSV
-            twins = (all_twins[train_rows], all_found[train_rows])
-            if mix is not None:  # the samples already are the app's masked crops: no twins
-                n_extra = len(mix.train_indices)
-                twins = (
-                    np.concatenate([twins[0], mix.train_images]),
-                    np.concatenate([twins[1], np.zeros(n_extra, dtype=twins[1].dtype)]),
-                )
         except MaskingCancelledError:
             log.info("cancelled while preparing hand masks; nothing was written")
-            return _cancelled_result(out, device, config, state)
+            run.cancelled_early = True
+            return run
+        run.twins = (all_twins[train_rows], all_found[train_rows])
+        if mix is not None:  # the samples already are the app's masked crops: no twins
+            n_extra = len(mix.train_indices)
+            run.twins = (
+                np.concatenate([run.twins[0], mix.train_images]),
+                np.concatenate([run.twins[1], np.zeros(n_extra, dtype=run.twins[1].dtype)]),
+            )
 
-    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    if folder is RunFolder.LEFTOVERS:
+        clear_leftovers(out)
+    run.checkpoint_dir.mkdir(parents=True, exist_ok=True)
     if not resume:
-        with atomic_target(out / "config.json") as tmp:
+        with atomic_target(out / CONFIG) as tmp:
             config.save(tmp)
+    return run
+
+
+def _fit(
+    run: _Run,
+    on_epoch: Callable[[EpochStats], None] | None,
+    should_stop: Callable[[], bool] | None,
+    on_event: EventCallback | None,
+    verbose: int,
+) -> keras.Model | None:
+    """Build (or load) the model and fit it; the best epoch's weights, or None when cancelled."""
+    config, state, checkpoint_dir = run.config, run.state, run.checkpoint_dir
     if on_event is not None:
         on_event(
             {
                 "event": "start",
-                "device": device,
+                "device": run.device,
                 "epochs": config.epochs,
-                "train_rows": len(train_y),
-                "val_rows": len(val_y),
-                "out": str(out),
+                "train_rows": len(run.train_y),
+                "val_rows": len(run.val_y),
+                "out": str(run.out),
             }
         )
-
-    train_ds = make_dataset(train_x, train_y, config, training=True, masked=twins)
-    val_ds = make_dataset(val_x, val_y, config, training=False)
-    steps_per_epoch = math.ceil(len(train_y) / config.batch_size)
+    train_ds = make_dataset(run.train_x, run.train_y, config, training=True, masked=run.twins)
+    val_ds = make_dataset(run.val_x, run.val_y, config, training=False)
+    steps_per_epoch = math.ceil(len(run.train_y) / config.batch_size)
+    previous_policy = keras.mixed_precision.global_policy().name
     try:
-        if mixed:
+        if run.mixed:
             keras.mixed_precision.set_global_policy("mixed_float16")
-        with strategy.scope():
-            if resume:
-                model = keras.models.load_model(checkpoint_dir / _LAST)
+        with run.strategy.scope():
+            if run.resume:
+                model = _load_last_model(checkpoint_dir / LAST)
             else:
                 model = make_model(config.arch)
                 compile_model(model, config, steps_per_epoch)
         callback = _RunCallback(
             config, state, checkpoint_dir, steps_per_epoch, on_epoch, should_stop, on_event
         )
-        callback.session_start = started
-        callback.best_weights = _load_best_weights(checkpoint_dir / _BEST) if resume else None
-        if resume:
+        callback.session_start = run.started
+        callback.best_weights = _load_best_weights(checkpoint_dir / BEST) if run.resume else None
+        if run.resume:
             log.info("resuming after epoch %d of %d", state.epochs_completed, config.epochs)
         if state.epochs_completed < config.epochs and not state.stopped_early:
             try:
@@ -551,24 +659,28 @@ def train(
                     verbose=verbose,
                 )
             except _CancelRequestedError:
-                save_checkpoint(model, checkpoint_dir, state, started)
+                save_checkpoint(model, checkpoint_dir, state, run.started)
                 log.info("cancelled; checkpoint saved in %s", checkpoint_dir)
-                return _cancelled_result(out, device, config, state)
+                return None
         if callback.best_weights is not None:
             model.set_weights(callback.best_weights)  # restore the best validation epoch
             log.info("restored the weights of epoch %s (best %s)", state.best_epoch, config.monitor)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
+    return _float32_copy(model, config) if run.mixed else model
 
+
+def _evaluate_and_export(run: _Run, model: keras.Model, on_event: EventCallback | None) -> TrainResult:
+    """Score the test set, export the verified ONNX model and write every report of the run folder."""
+    config, state, out, test_data = run.config, run.state, run.out, run.test_data
     if on_event is not None:
         on_event({"event": "exporting"})
     history = tuple(EpochStats.from_row(r, config.epochs) for r in state.history)
-    export_model = _float32_copy(model, config) if mixed else model
     test_x = normalize(test_data.images)
-    keras_probs = export_model.predict(test_x, batch_size=512, verbose=0)
+    keras_probs = model.predict(test_x, batch_size=512, verbose=0)
     metrics = reports.classification_metrics(test_data.indices, keras_probs)
     train_seconds = sum(h.train_seconds for h in history)
-    trained_images = len(train_y) * len(history)
+    trained_images = len(run.train_y) * len(history)
     metrics.update(
         {
             "epochs_run": len(history),
@@ -577,23 +689,25 @@ def train(
             "stopped_early": state.stopped_early,
             "monitor": config.monitor,
             "best_monitor_value": state.best_value,
-            "train_rows": len(train_y),
-            "val_rows": len(val_y),
-            "samples": mix.summary if mix is not None else None,
-            "val_accuracy_by_source": _val_accuracy_by_source(export_model, val_x, val_y, val_from_profile),
-            "train_csv_sha256": train_data.sha256,
+            "train_rows": len(run.train_y),
+            "val_rows": len(run.val_y),
+            "samples": run.mix.summary if run.mix is not None else None,
+            "val_accuracy_by_source": _val_accuracy_by_source(
+                model, run.val_x, run.val_y, run.val_from_profile
+            ),
+            "train_csv_sha256": run.train_sha256,
             "test_csv_sha256": test_data.sha256,
-            "device": device,
-            "mixed_precision": mixed,
+            "device": run.device,
+            "mixed_precision": run.mixed,
             "train_images_per_second": round(trained_images / train_seconds, 1) if train_seconds else None,
         }
     )
     cm = reports.confusion_matrix(test_data.indices, keras_probs.argmax(axis=1))
 
-    save_keras(export_model, out / "model.keras")
+    save_keras(model, out / "model.keras")
     metadata = build_metadata(
         test_metrics=_test_metrics_summary(metrics),
-        train_csv_sha256=train_data.sha256,
+        train_csv_sha256=run.train_sha256,
         created=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
         package_version=recognizer.__version__,
         training_config=config.to_dict(),
@@ -601,10 +715,10 @@ def train(
     )
     # Verify on the whole test set: identical argmax there means the metrics above are
     # exactly what plain onnxruntime scores.
-    parity = export_onnx(export_model, out / "model.onnx", metadata, test_x, keras_probs)
+    parity = export_onnx(model, out / "model.onnx", metadata, test_x, keras_probs)
     metrics["onnx_parity"] = parity.to_dict()
     # Whole run, earlier sessions of a resumed run included.
-    metrics["wall_seconds"] = round(state.wall_seconds_before + time.perf_counter() - started, 1)
+    metrics["wall_seconds"] = round(state.wall_seconds_before + time.perf_counter() - run.started, 1)
 
     reports.write_history_csv(out / "history.csv", [h.to_row() for h in history])
     reports.plot_curves(out / "curves.png", [h.to_row() for h in history], state.best_epoch)
@@ -627,10 +741,10 @@ def train(
     return TrainResult(
         out_dir=out,
         cancelled=False,
-        device=device,
+        device=run.device,
         history=history,
         best_epoch=state.best_epoch,
-        checkpoint=checkpoint_dir,
+        checkpoint=run.checkpoint_dir,
         model_path=out / "model.onnx",
         keras_path=out / "model.keras",
         metrics=metrics,

@@ -1,0 +1,31 @@
+"""The asl-train child process as the app starts it (gui/training_process.py), without Qt's event loop."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from gui import training_process
+from gui.training_process import TrainingRequest, child_pythonpath
+
+
+def test_pythonpath_is_joined_with_the_platforms_separator(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It was joined with ":", which on Windows glues "C:\\app" and "D:\\lib" into one bad entry."""
+    monkeypatch.setattr(training_process.os, "pathsep", ";")
+    assert child_pythonpath(r"C:\app", r"D:\lib;E:\more") == r"C:\app;D:\lib;E:\more"
+    assert child_pythonpath(r"C:\app", "") == r"C:\app"
+    assert child_pythonpath(r"C:\app", r"C:\app;D:\lib;") == r"C:\app;D:\lib"  # no duplicate, no empty
+
+
+def test_pythonpath_on_this_platform() -> None:
+    sep = os.pathsep
+    assert child_pythonpath("/src", f"/a{sep}/b") == f"/src{sep}/a{sep}/b"
+
+
+def test_the_app_asks_the_trainer_to_listen_for_cancel_on_stdin(tmp_path: Path) -> None:
+    args = TrainingRequest(out_dir=tmp_path / "run", epochs=2, limit=400).arguments()
+    assert args[:3] == ["--progress", "json", "--control-stdin"]
+    assert args[args.index("--out") + 1] == str(tmp_path / "run") and "--limit" in args
+    assert training_process.CANCEL_LINE == b"cancel\n"
