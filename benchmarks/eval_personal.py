@@ -60,7 +60,7 @@ class DevFeatures:
 
 def extract(root: Path, model: Path | None = None, progress: bool = True) -> DevFeatures:
     """Run the default pipeline once over a folder-per-letter tree."""
-    from recognizer.cli import find_letter_images
+    from recognizer.evaluate import find_letter_images
     from recognizer.sources import read_image
 
     pipeline = build_engine(model_path=model)
