@@ -404,7 +404,10 @@ def test_asl_eval_checks_the_report_path_before_evaluating(
         raise AssertionError("the report path must be checked before any image is evaluated")
 
     monkeypatch.setattr(Pipeline, "process_still", evaluated)
-    for report in (tmp_path / "file" / "report.json", tree):  # under a file; a folder
+    for report, why in (
+        (tmp_path / "file" / "report.json", "is a file, not a folder"),
+        (tree, "is a folder"),
+    ):
         assert cli.eval_main([str(tree), "--json", str(report), "--no-progress", *engine]) == EXIT_USER_ERROR
         line = _one_error_line(capsys.readouterr().err, "asl-eval")
-        assert f"{report}: cannot write the report" in line
+        assert f"{report}: cannot write the report" in line and why in line
