@@ -23,7 +23,6 @@ Each row shows top-1 and top-3 with the profile beside the same photos without o
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from recognizer.evaluate import score as score_probabilities  # noqa: E402
 from recognizer.hands.features import FEATURE_SIZE, landmark_features  # noqa: E402
 from recognizer.preprocess import NUM_CLASSES  # noqa: E402
 from recognizer.profile import AdaptConfig, PersonalModel  # noqa: E402
+from recognizer.storage import json_text  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "data" / "real_hands_dev"
 K_SHOTS = (1, 3, 5)
@@ -335,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         result["grid"] = table
     if args.json is not None:
-        args.json.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        args.json.write_text(json_text(result, indent=1) + "\n", encoding="utf-8")
     return 0
 
 
