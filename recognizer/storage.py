@@ -73,6 +73,6 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def json_text(data: Any, *, indent: int | None = None) -> str:
+def json_text(data: Any, *, indent: int | None = None, sort_keys: bool = False) -> str:
     """``data`` as JSON, with NaN and infinities (e.g. from a broken model) written as ``null``."""
-    return json.dumps(_finite(data), indent=indent, allow_nan=False)
+    return json.dumps(_finite(data), indent=indent, sort_keys=sort_keys, allow_nan=False)

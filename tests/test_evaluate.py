@@ -20,6 +20,7 @@ from recognizer.evaluate import (
     source_of,
 )
 from recognizer.preprocess import LETTERS, NUM_CLASSES
+from recognizer.storage import json_text
 from recognizer.types import FrameResult, Prediction
 
 A, B, C = (LETTERS.index(letter) for letter in "ABC")
@@ -128,3 +129,9 @@ def test_letter_folders_and_sources(tmp_path: Path) -> None:
     assert source_of(Path("kstest_A_001.jpg")) == "kstest" and source_of(Path("photo.jpg")) == "other"
     with pytest.raises(SourceError, match="no letter folders"):
         find_letter_images(tmp_path)
+
+
+def test_json_text_writes_nan_and_infinities_as_null() -> None:
+    """JSON has no NaN: ``json.dumps`` would write a bare NaN that strict readers refuse."""
+    data = {"b": [1.5, float("nan")], "a": (float("inf"), np.float64("-inf"), "x"), "c": {"d": float("nan")}}
+    assert json_text(data, sort_keys=True) == '{"a": [null, null, "x"], "b": [1.5, null], "c": {"d": null}}'
