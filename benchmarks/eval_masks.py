@@ -32,12 +32,13 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.mask_variants import MASK_METHODS, crop_hand_masked_by, mask_hand_by  # noqa: E402
 from recognizer.crop import DEFAULT_MASK_STYLE, HAND_CROP_MARGIN, crop_hand, crop_hand_views  # noqa: E402
+from recognizer.evaluate import find_letter_images  # noqa: E402
+from recognizer.evaluate import score as score_probabilities  # noqa: E402
 from recognizer.locate import MediaPipeLocator  # noqa: E402
 from recognizer.preprocess import LETTERS, crop_to_input, normalize  # noqa: E402
 from recognizer.types import HandObservation, SquareBox  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "data" / "real_hands_dev"
-SUFFIXES = {".jpg", ".jpeg", ".png"}
 
 
 @dataclass
@@ -48,10 +49,7 @@ class Sample:
 
 
 def list_photos(root: Path) -> list[tuple[Path, str]]:
-    out = []
-    for d in sorted(p for p in root.iterdir() if p.is_dir() and len(p.name) == 1):
-        out += [(f, d.name) for f in sorted(d.iterdir()) if f.suffix.lower() in SUFFIXES]
-    return out
+    return [(path, LETTERS[index]) for index, path in find_letter_images(root)]
 
 
 def locate_all(root: Path, cache: Path | None, landmark_model: Path | None) -> list[Sample]:
@@ -204,17 +202,16 @@ def score(samples: list[Sample], fn: CropFn, session: ort.InferenceSession, mirr
         crops = [c[0] for c in crops]
     else:
         probs = classify(session, np.stack(crops))
-    truth = np.array([LETTERS.index(samples[i].letter) for i in idx])
-    top3 = np.argsort(-probs, axis=1)[:, :3]
-    n = len(samples)
-    t1 = float((top3[:, 0] == truth).sum()) / n
-    t3 = float((top3 == truth[:, None]).any(axis=1).sum()) / n
-    per_letter = {}
-    for k, letter in enumerate(LETTERS):
-        total = sum(1 for s in samples if s.letter == letter)
-        per_letter[letter] = float(((truth == k) & (top3[:, 0] == k)).sum()) / max(1, total)
-    score.last_probs, score.last_truth = probs, truth  # type: ignore[attr-defined]  # for --thresholds
-    return t1, t3, float(np.median(times)), per_letter, dict(zip(idx, crops, strict=True))
+    # Scored over all photos as asl-eval scores them: a photo without a hand counts as wrong.
+    labels = np.array([LETTERS.index(s.letter) for s in samples])
+    all_probs = np.zeros((len(samples), probs.shape[1]))
+    all_probs[idx] = probs
+    found = np.zeros(len(samples), bool)
+    found[idx] = True
+    result = score_probabilities(labels, all_probs, found=found)
+    per_letter = {letter: s.recall for letter, s in result.per_letter.items()}
+    score.last_probs, score.last_truth = probs, labels[idx]  # type: ignore[attr-defined]  # for --thresholds
+    return result.top1, result.top3, float(np.median(times)), per_letter, dict(zip(idx, crops, strict=True))
 
 
 def mask_grid(

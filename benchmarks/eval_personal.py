@@ -23,7 +23,6 @@ Each row shows top-1 and top-3 with the profile beside the same photos without o
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from dataclasses import dataclass
@@ -35,9 +34,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from recognizer.engine import build_engine  # noqa: E402
+from recognizer.evaluate import find_letter_images, source_of  # noqa: E402
+from recognizer.evaluate import score as score_probabilities  # noqa: E402
 from recognizer.hands.features import FEATURE_SIZE, landmark_features  # noqa: E402
-from recognizer.preprocess import LETTERS, NUM_CLASSES  # noqa: E402
+from recognizer.preprocess import NUM_CLASSES  # noqa: E402
 from recognizer.profile import AdaptConfig, PersonalModel  # noqa: E402
+from recognizer.storage import json_text  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "data" / "real_hands_dev"
 K_SHOTS = (1, 3, 5)
@@ -60,7 +62,6 @@ class DevFeatures:
 
 def extract(root: Path, model: Path | None = None, progress: bool = True) -> DevFeatures:
     """Run the default pipeline once over a folder-per-letter tree."""
-    from recognizer.cli import find_letter_images
     from recognizer.sources import read_image
 
     pipeline = build_engine(model_path=model)
@@ -72,7 +73,7 @@ def extract(root: Path, model: Path | None = None, progress: bool = True) -> Dev
         result = pipeline.process_still(read_image(path))
         p = result.prediction
         paths.append(str(path.relative_to(root)))
-        sources.append(path.stem.split("_", 1)[0])
+        sources.append(source_of(path))
         labels.append(index)
         found.append(p is not None)
         probs.append(p.probabilities if p is not None else np.zeros(NUM_CLASSES, np.float32))
@@ -129,11 +130,8 @@ def score(feats: DevFeatures, test: np.ndarray, personal: PersonalModel | None) 
     probs = feats.probabilities[test]
     if personal is not None:
         probs = personal.blend(probs, feats.embeddings[test], feats.landmarks[test])
-    labels = feats.labels[test]
-    top3 = np.argsort(-probs, axis=1)[:, :3]
-    hit1 = (top3[:, 0] == labels) & feats.found[test]
-    hit3 = (top3 == labels[:, None]).any(axis=1) & feats.found[test]
-    return float(hit1.mean()), float(hit3.mean())
+    result = score_probabilities(feats.labels[test], probs, found=feats.found[test])
+    return result.top1, result.top3
 
 
 def k_shot_splits(feats: DevFeatures, k: int, draws: int = DRAWS, seed: int = SEED):
@@ -271,17 +269,11 @@ def per_letter(feats: DevFeatures, config: AdaptConfig) -> dict[str, tuple[float
     """kstrain -> kstest top-1 recall per letter, without and with the profile."""
     calib, test = cross_split(feats)
     personal = personal_from(feats, calib, config)
-    base = feats.probabilities[test].argmax(axis=1)
-    mine = personal.blend(feats.probabilities[test], feats.embeddings[test], feats.landmarks[test]).argmax(
-        axis=1
-    )
-    ok = feats.found[test]
-    labels = feats.labels[test]
-    out = {}
-    for c, letter in enumerate(LETTERS):
-        m = labels == c
-        out[letter] = (float(((base == c) & ok)[m].mean()), float(((mine == c) & ok)[m].mean()))
-    return out
+    labels, found = feats.labels[test], feats.found[test]
+    blended = personal.blend(feats.probabilities[test], feats.embeddings[test], feats.landmarks[test])
+    base = score_probabilities(labels, feats.probabilities[test], found=found).per_letter
+    mine = score_probabilities(labels, blended, found=found).per_letter
+    return {letter: (base[letter].recall, mine[letter].recall) for letter in base}
 
 
 def pipeline_cost_ms(feats: DevFeatures, config: AdaptConfig, repeats: int = 2000) -> float:
@@ -343,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         result["grid"] = table
     if args.json is not None:
-        args.json.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        args.json.write_text(json_text(result, indent=1) + "\n", encoding="utf-8")
     return 0
 
 

@@ -40,6 +40,7 @@ from gui.shortcuts import help_text, key_text, sequence
 from gui.widgets import Banner, Card, ModelInputView, TopKBars, VideoView
 from gui.worker import DEMO_SOURCE, FramePacket, RecognitionWorker, SourceOpener
 from recognizer.settings import LOCATOR_MODES, Setting, setting
+from recognizer.sources import source_kind
 
 if TYPE_CHECKING:
     from recognizer.classifier import Classifier
@@ -632,11 +633,11 @@ class MainWindow(QMainWindow):
     def _on_cameras_found(self, cameras: list[int]) -> None:
         current = self.source_combo.currentData()
         wanted = {str(cam) for cam in cameras}
-        if current is not None and str(current).isdigit():
+        if current is not None and source_kind(str(current)) == "camera":
             wanted.add(str(current))  # the camera in use may be too busy to show up in a scan
         for index in range(self.source_combo.count() - 1, -1, -1):
             data = str(self.source_combo.itemData(index))
-            if data.isdigit() and data not in wanted:
+            if source_kind(data) == "camera" and data not in wanted:
                 self.source_combo.removeItem(index)
         for position, spec in enumerate(sorted(wanted, key=int)):
             if self.source_combo.findData(spec) < 0:
@@ -655,7 +656,7 @@ class MainWindow(QMainWindow):
         """Open another source; cameras and the demo are remembered for the next start."""
         if self.worker is not None:
             self.worker.open_source(spec)
-        if spec.isdigit() or spec == DEMO_SOURCE:
+        if source_kind(spec) in ("camera", "demo"):
             self._set_settings(self._settings.with_changes(camera=spec))
 
     def choose_file(self) -> None:
@@ -672,10 +673,10 @@ class MainWindow(QMainWindow):
 
     def _on_source_opened(self, spec: str, name: str, note: str) -> None:
         if self.source_combo.findData(spec) < 0:
-            label = f"Camera {spec}" if spec.isdigit() else f"File: {Path(spec).name or spec}"
+            label = f"Camera {spec}" if source_kind(spec) == "camera" else f"File: {Path(spec).name or spec}"
             self.source_combo.addItem(label, spec)
         self._select_data(self.source_combo, spec)
-        if spec == DEMO_SOURCE or spec.startswith("synth:"):
+        if source_kind(spec) in ("demo", "synthetic"):
             prefix = f"{note} — showing" if note else "Showing"
             self.banner.show_message(
                 f"{prefix} the demo source. {name}. Pick a camera or File → Open to use your own video.",

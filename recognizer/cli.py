@@ -1,37 +1,65 @@
 """Command-line tools of the engine: ``asl-recognize`` and ``asl-eval``.
 
-Both are thin: they parse arguments, build a :class:`~recognizer.pipeline.Pipeline`
-and print. User errors (missing file, corrupt image, no camera, bad model)
-become one line on stderr and exit status 2.
+Both are thin: they parse arguments, build the engine with
+:func:`recognizer.engine.build_engine`, call the library
+(:mod:`recognizer.sources`, :mod:`recognizer.evaluate`) and print. User errors
+(missing file, corrupt image, no camera, bad model) become one line on stderr
+and exit status 2; Ctrl-C one line ``PROG: interrupted`` and status 130, keeping
+what was already printed; a reader that stops early (``asl-recognize DIR | head -1``)
+ends the run quietly.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
+import os
 import sys
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from recognizer import settings
 from recognizer.errors import RecognizerError, SourceError
 from recognizer.preprocess import LETTERS, NUM_CLASSES
-from recognizer.settings import EXIT_OK, EXIT_USER_ERROR
+from recognizer.settings import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR
+from recognizer.storage import json_text
 from recognizer.types import FrameResult
 
 if TYPE_CHECKING:
+    from recognizer.evaluate import EvalResult
     from recognizer.pipeline import Pipeline, PipelineConfig
     from recognizer.profile import PersonalModel
+    from recognizer.sources import FrameSource, ImageSource
 
 log = logging.getLogger(__name__)
 
-NO_HAND = "none"
+#: Exit status when the reader of stdout went away (``| head -1``): 128 + SIGPIPE, what a
+#: shell reports for a Unix tool ended by that signal.
+EXIT_BROKEN_PIPE = 141
+
+
+def run_cli(prog: str, body: Callable[[], int], *, interrupted: str = "interrupted") -> int:
+    """``body()``, with Ctrl-C turned into one line and status 130, and a closed stdout into a quiet exit."""
+    try:
+        return body()
+    except KeyboardInterrupt:
+        print(f"{prog}: {interrupted}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _drop_stdout() -> None:
+    """Point stdout at the null device, so Python's flush at exit does not report the broken pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is no file (captured by a caller): nothing is flushed at exit
+        pass
 
 
 def _error(prog: str, message: str) -> int:
@@ -120,16 +148,6 @@ def _setup_logging(verbose: bool) -> None:
 # --------------------------------------------------------------------------- asl-recognize
 
 
-def _is_stream_spec(spec: str) -> bool:
-    lowered = spec.lower()
-    return (
-        lowered == "demo"
-        or lowered == "synth"
-        or lowered.startswith("synth:")
-        or (spec.isdigit() and not Path(spec).exists())
-    )
-
-
 def _format_top(result: FrameResult, k: int) -> str:
     assert result.prediction is not None
     return ", ".join(f"{letter} {p:.2f}" for letter, p in result.prediction.top_k(k))
@@ -162,7 +180,7 @@ def _image_record(path: Path, result: FrameResult, k: int) -> dict[str, Any]:
 
 def _print_image(path: Path, result: FrameResult, args: argparse.Namespace, out: TextIO) -> None:
     if args.json:
-        print(json.dumps(_image_record(path, result, args.top)), file=out)
+        print(json_text(_image_record(path, result, args.top)), file=out)
     elif result.prediction is None:
         print(f"{path}  -  no hand", file=out)
     else:
@@ -171,33 +189,47 @@ def _print_image(path: Path, result: FrameResult, args: argparse.Namespace, out:
     out.flush()
 
 
-def _recognize_images(pipeline: Any, spec: str, args: argparse.Namespace, out: TextIO) -> tuple[int, int]:
-    """Score an image file or folder; returns (scored, skipped). A corrupt single file raises."""
-    from recognizer.sources import iter_images, read_image
+def _recognize_images(pipeline: Pipeline, source: ImageSource, args: argparse.Namespace, out: TextIO) -> int:
+    """One line per image of an image file or folder; returns how many were skipped as unreadable.
 
-    path = Path(spec)
-    if path.is_file():
-        _print_image(path, pipeline.process_still(read_image(path)), args, out)
-        return 1, 0
+    Raises:
+        SourceError: a single image file that cannot be read, or a folder none of whose images can.
+    """
     scored = skipped = 0
-    for file, image in iter_images(path):
-        if isinstance(image, SourceError):
+    while True:
+        try:
+            image = source.read()
+        except SourceError as exc:
+            if source.path.is_file():
+                raise
             skipped += 1
-            print(f"asl-recognize: skipped {image}", file=sys.stderr)
+            print(f"asl-recognize: skipped {exc}", file=sys.stderr)
             if args.json:
-                print(json.dumps({"source": str(file), "error": str(image)}), file=out)
+                print(json_text({"source": str(source.current_path), "error": str(exc)}), file=out)
             continue
-        _print_image(file, pipeline.process_still(image), args, out)
+        if image is None:
+            break
+        assert source.current_path is not None
+        _print_image(source.current_path, pipeline.process_still(image), args, out)
         scored += 1
-    return scored, skipped
+    if not scored:
+        raise SourceError(f"{source.path}: none of its {skipped} images could be read")
+    return skipped
 
 
-def _recognize_stream(pipeline: Any, spec: str, source: Any, args: argparse.Namespace, out: TextIO) -> None:
-    """Run an opened video, camera, demo or synthetic source and print the committed text."""
+def _recognize_stream(
+    pipeline: Pipeline, spec: str, source: FrameSource, args: argparse.Namespace, out: TextIO
+) -> None:
+    """Run an opened video, camera, demo or synthetic source and print the committed text.
+
+    Ctrl-C ends the stream: its text so far is printed, then the interrupt goes on
+    (the run stops with status 130).
+    """
     pipeline.reset()
     pipeline.committer.clear()
     start = time.monotonic()
     frames = 0
+    interrupted = False
     try:
         with source:
             while True:
@@ -219,9 +251,9 @@ def _recognize_stream(pipeline: Any, spec: str, source: Any, args: argparse.Name
                         "letter": result.committed,
                         "text": result.text,
                     }
-                    print(json.dumps(record), file=out, flush=True)
+                    print(json_text(record), file=out, flush=True)
     except KeyboardInterrupt:
-        log.info("interrupted")
+        interrupted = True
     text = pipeline.committer.text
     if args.json:
         record = {
@@ -231,10 +263,29 @@ def _recognize_stream(pipeline: Any, spec: str, source: Any, args: argparse.Name
             "text": text,
             "seconds": round(time.monotonic() - start, 3),
         }
-        print(json.dumps(record), file=out)
+        print(json_text(record), file=out)
     else:
         print(f"{spec}  {text.strip()}", file=out)
     out.flush()
+    if interrupted:
+        raise KeyboardInterrupt
+
+
+def _open_for_recognize(spec: str) -> FrameSource:
+    """The source for ``spec``; a folder of letter folders gets a pointer to ``asl-eval``."""
+    from recognizer.evaluate import letter_folders
+    from recognizer.sources import open_source
+
+    try:
+        return open_source(spec, loop=False)
+    except SourceError as exc:
+        # Not searched recursively: a letter tree is a labelled data set, and asl-eval scores it.
+        folder = Path(spec).expanduser()
+        if folder.is_dir() and letter_folders(folder):
+            raise SourceError(
+                f"{exc}; its letter folders A/, B/, ... are scored by: asl-eval {spec}"
+            ) from exc
+        raise
 
 
 def recognize_main(argv: Sequence[str] | None = None) -> int:
@@ -261,166 +312,37 @@ def recognize_main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(args.verbose)
     if args.top < 1:
         return _error(parser.prog, "--top must be at least 1")
+    return run_cli(parser.prog, lambda: _recognize(args))
 
-    # Check every path and open every stream before loading the model, so a typo
-    # or a missing camera fails fast and alone.
-    from recognizer.sources import open_source
 
-    jobs: list[tuple[str, Any]] = []  # (spec, opened stream source or None for images)
-    try:
-        for spec in args.sources:
-            path = Path(spec)
-            if not _is_stream_spec(spec) and not path.exists():
-                raise SourceError(f"{spec}: no such file or folder")
-            if not _is_stream_spec(spec) and (path.is_dir() or _looks_like_image(path)):
-                jobs.append((spec, None))
-            else:
-                jobs.append((spec, open_source(spec, loop=False)))
-        pipeline = _build_pipeline(args)
-    except RecognizerError as exc:
-        for _, source in jobs:
-            if source is not None:
-                source.close()
-        return _error(parser.prog, str(exc))
-
+def _recognize(args: argparse.Namespace) -> int:
+    # Open every source before loading the model, so a typo or a missing camera fails fast and alone.
+    sources: list[tuple[str, FrameSource]] = []
     skipped = 0
     try:
-        for spec, source in jobs:
-            if source is None:
-                _, n_skipped = _recognize_images(pipeline, spec, args, sys.stdout)
-                skipped += n_skipped
-            else:
-                _recognize_stream(pipeline, spec, source, args, sys.stdout)
-    except RecognizerError as exc:
-        return _error(parser.prog, str(exc))
+        try:
+            for spec in args.sources:
+                sources.append((spec, _open_for_recognize(spec)))
+            pipeline = _build_pipeline(args)
+        except RecognizerError as exc:
+            return _error(args.prog, str(exc))
+        try:
+            for spec, source in sources:
+                if source.kind == "images":
+                    skipped += _recognize_images(pipeline, cast("ImageSource", source), args, sys.stdout)
+                else:
+                    _recognize_stream(pipeline, spec, source, args, sys.stdout)
+        except RecognizerError as exc:
+            return _error(args.prog, str(exc))
     finally:
-        for _, source in jobs:
-            if source is not None:
-                source.close()
+        for _, source in sources:
+            source.close()
     if skipped:
         print(f"asl-recognize: {skipped} unreadable image(s) skipped", file=sys.stderr)
     return EXIT_OK
 
 
-def _looks_like_image(path: Path) -> bool:
-    from recognizer.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
-
-    suffix = path.suffix.lower()
-    if suffix in IMAGE_SUFFIXES:
-        return True
-    if suffix in VIDEO_SUFFIXES:
-        return False
-    # Unknown suffix: an image when it decodes as one.
-    import cv2
-
-    data = np.fromfile(str(path), dtype=np.uint8)
-    return bool(data.size) and cv2.imdecode(data, cv2.IMREAD_COLOR) is not None
-
-
 # --------------------------------------------------------------------------- asl-eval
-
-
-@dataclass
-class EvalReport:
-    """Accumulates per-image results of an evaluation and summarises them."""
-
-    confusion: np.ndarray = field(default_factory=lambda: np.zeros((NUM_CLASSES, NUM_CLASSES + 1), np.int64))
-    top3_hits: np.ndarray = field(default_factory=lambda: np.zeros(NUM_CLASSES, np.int64))
-    per_source: dict[str, list[int]] = field(default_factory=dict)  # source -> [n, top1, top3, no_hand]
-    unreadable: list[str] = field(default_factory=list)
-    stage_ms: dict[str, list[float]] = field(default_factory=dict)
-
-    def add(self, true_index: int, result: FrameResult, source: str, timings: dict[str, float]) -> None:
-        counts = self.per_source.setdefault(source, [0, 0, 0, 0])
-        counts[0] += 1
-        if result.prediction is None:
-            self.confusion[true_index, NUM_CLASSES] += 1
-            counts[3] += 1
-        else:
-            probs = result.prediction.probabilities
-            predicted = int(np.argmax(probs))
-            self.confusion[true_index, predicted] += 1
-            top3 = np.argsort(probs)[::-1][:3]
-            if true_index in top3:
-                self.top3_hits[true_index] += 1
-                counts[2] += 1
-            if predicted == true_index:
-                counts[1] += 1
-        for stage, ms in timings.items():
-            self.stage_ms.setdefault(stage, []).append(ms)
-
-    def summary(self) -> dict[str, Any]:
-        support = self.confusion.sum(axis=1)
-        n = int(support.sum())
-        correct = np.diag(self.confusion[:, :NUM_CLASSES])
-        present = support > 0
-        recall = np.divide(correct, support, out=np.zeros(NUM_CLASSES), where=present)
-        top3_recall = np.divide(self.top3_hits, support, out=np.zeros(NUM_CLASSES), where=present)
-        per_letter = {
-            LETTERS[i]: {
-                "n": int(support[i]),
-                "recall": round(float(recall[i]), 4),
-                "top3": round(float(top3_recall[i]), 4),
-                "no_hand": int(self.confusion[i, NUM_CLASSES]),
-            }
-            for i in range(NUM_CLASSES)
-            if present[i]
-        }
-        return {
-            "n_images": n,
-            "n_unreadable": len(self.unreadable),
-            "top1": round(float(correct.sum() / n), 4) if n else 0.0,
-            "top3": round(float(self.top3_hits.sum() / n), 4) if n else 0.0,
-            "balanced_accuracy": round(float(recall[present].mean()), 4) if n else 0.0,
-            "no_hand": int(self.confusion[:, NUM_CLASSES].sum()),
-            "no_hand_rate": round(float(self.confusion[:, NUM_CLASSES].sum() / n), 4) if n else 0.0,
-            "per_letter": per_letter,
-            "per_source": {
-                src: {
-                    "n": c[0],
-                    "top1": round(c[1] / c[0], 4),
-                    "top3": round(c[2] / c[0], 4),
-                    "no_hand": c[3],
-                }
-                for src, c in sorted(self.per_source.items())
-            },
-            "confusion": {
-                "rows": "true letter",
-                "columns": [*LETTERS, NO_HAND],
-                "matrix": self.confusion.tolist(),
-            },
-            "ms_per_image": {
-                stage: {"p50": round(float(np.median(v)), 3), "p95": round(float(np.percentile(v, 95)), 3)}
-                for stage, v in self.stage_ms.items()
-            },
-            "unreadable": list(self.unreadable),
-        }
-
-
-def find_letter_images(root: Path, limit_per_class: int | None = None) -> list[tuple[int, Path]]:
-    """``(class index, image path)`` for a folder-per-letter tree; other folders and files are ignored.
-
-    With ``limit_per_class`` a fixed (seeded) sample of each letter is taken.
-    """
-    from recognizer.sources import list_images
-
-    if not root.is_dir():
-        raise SourceError(f"{root}: no such folder")
-    items: list[tuple[int, Path]] = []
-    rng = np.random.default_rng(0)
-    for sub in sorted(p for p in root.iterdir() if p.is_dir()):
-        name = sub.name.upper()
-        if len(name) != 1 or name not in LETTERS:
-            log.info("ignoring %s (not one of the 24 static letters)", sub)
-            continue
-        files = list_images(sub)
-        if limit_per_class is not None and len(files) > limit_per_class:
-            pick = sorted(rng.choice(len(files), size=limit_per_class, replace=False))
-            files = [files[i] for i in pick]
-        items.extend((LETTERS.index(name), f) for f in files)
-    if not items:
-        raise SourceError(f"{root}: no letter folders (A/, B/, ...) with images")
-    return items
 
 
 class _Progress:
@@ -435,7 +357,7 @@ class _Progress:
         self._last_draw = 0.0
         self._last_quarter = 0
 
-    def update(self, done: int) -> None:
+    def update(self, done: int, total: int | None = None) -> None:
         now = time.monotonic()
         rate = done / max(1e-9, now - self.start)
         if self.tty:
@@ -452,6 +374,12 @@ class _Progress:
             if quarter > self._last_quarter:
                 self._last_quarter = quarter
                 self.stream.write(f"{self.label}: {done}/{self.total} ({rate:.1f} img/s)\n")
+
+    def end_line(self) -> None:
+        """End a half-drawn bar (before a message, e.g. on Ctrl-C)."""
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 def _profile_text(profile: dict[str, Any] | None) -> str:
@@ -507,32 +435,20 @@ def _format_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def evaluate(
-    pipeline: Any,
-    items: Iterable[tuple[int, Path]],
-    *,
-    progress: _Progress | None = None,
-) -> EvalReport:
-    """Run every ``(class index, path)`` through ``pipeline.process_still``; unreadable files are listed."""
-    from recognizer.sources import read_image
-
-    report = EvalReport()
-    for done, (true_index, path) in enumerate(items, start=1):
-        t0 = time.perf_counter()
-        try:
-            image = read_image(path)
-        except SourceError as exc:
-            report.unreadable.append(str(path))
-            log.info("%s", exc)
-        else:
-            decode_ms = (time.perf_counter() - t0) * 1e3
-            result = pipeline.process_still(image)
-            timings = {"decode": decode_ms, **result.timings_ms}
-            source = path.stem.split("_", 1)[0] if "_" in path.stem else "other"
-            report.add(true_index, result, source, timings)
-        if progress is not None:
-            progress.update(done)
-    return report
+def _report_record(args: argparse.Namespace, pipeline: Pipeline, result: EvalResult) -> dict[str, Any]:
+    """The ``asl-eval`` report: what was run, then :meth:`EvalResult.to_dict`."""
+    classifier = pipeline.classifier
+    return {
+        "dir": str(args.dir),
+        "model": str(getattr(classifier, "path", "?")),
+        "model_name": getattr(classifier, "name", "?"),
+        "providers": list(getattr(classifier, "providers", [])),
+        "locator": pipeline.config.locator,
+        "crop_margin": pipeline.config.crop_margin,
+        "mirror_left": pipeline.config.mirror_left,
+        "profile": _profile_record(pipeline.personal),
+        **result.to_dict(),
+    }
 
 
 def eval_main(argv: Sequence[str] | None = None) -> int:
@@ -540,7 +456,8 @@ def eval_main(argv: Sequence[str] | None = None) -> int:
 
     Scores a folder-per-letter tree of photos (``A/``, ``B/``, ...): top-1,
     top-3 and balanced accuracy, per-letter recall, the confusion matrix and
-    how many images had no hand found (counted as wrong).
+    how many images had no hand found (counted as wrong). The work is
+    :func:`recognizer.evaluate.evaluate`.
     """
     parser = argparse.ArgumentParser(
         prog="asl-eval", description="Evaluate the engine on a folder-per-letter tree."
@@ -558,40 +475,39 @@ def eval_main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(args.verbose)
     if args.limit_per_class is not None and args.limit_per_class < 1:
         return _error(parser.prog, "--limit-per-class must be at least 1")
+    return run_cli(parser.prog, lambda: _eval(args))
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from recognizer.evaluate import evaluate, find_letter_images
+    from recognizer.storage import atomic_write_text, check_writable
+
+    # Everything that can fail cheaply fails before the first photo is read.
     try:
         items = find_letter_images(args.dir, args.limit_per_class)
+        if args.json is not None:
+            check_writable(args.json)
         pipeline = _build_pipeline(args)
     except RecognizerError as exc:
-        return _error(parser.prog, str(exc))
-
-    start = time.monotonic()
+        return _error(args.prog, str(exc))
+    except OSError as exc:
+        return _error(args.prog, f"{args.json}: cannot write the report ({exc.strerror or exc})")
     progress = None if args.no_progress else _Progress(len(items))
     try:
-        report = evaluate(pipeline, items, progress=progress)
+        result = evaluate(pipeline, items, on_image=progress.update if progress is not None else None)
     except RecognizerError as exc:
-        return _error(parser.prog, str(exc))
-    seconds = time.monotonic() - start
-    for path in report.unreadable:
+        return _error(args.prog, str(exc))
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.end_line()
+        raise
+    for path in result.unreadable:
         print(f"asl-eval: skipped {path}: not a readable image", file=sys.stderr)
-    classifier = pipeline.classifier
-    summary = {
-        "dir": str(args.dir),
-        "model": str(getattr(classifier, "path", "?")),
-        "model_name": getattr(classifier, "name", "?"),
-        "providers": list(getattr(classifier, "providers", [])),
-        "locator": pipeline.config.locator,
-        "crop_margin": pipeline.config.crop_margin,
-        "mirror_left": pipeline.config.mirror_left,
-        "profile": _profile_record(pipeline.personal),
-        "seconds": round(seconds, 2),
-        "images_per_second": round(len(items) / max(seconds, 1e-9), 2),
-        **report.summary(),
-    }
-    print(_format_report(summary))
+    report = _report_record(args, pipeline, result)
+    print(_format_report(report))
     if args.json is not None:
         try:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+            atomic_write_text(args.json, json_text(report, indent=1) + "\n")
         except OSError as exc:
-            return _error(parser.prog, f"{args.json}: cannot write report ({exc.strerror or exc})")
+            return _error(args.prog, f"{args.json}: cannot write the report ({exc.strerror or exc})")
     return EXIT_OK

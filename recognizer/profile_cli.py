@@ -8,27 +8,20 @@ become one line on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from recognizer.cli import (
-    EXIT_OK,
-    _add_engine_args,
-    _build_pipeline,
-    _error,
-    _Progress,
-    _setup_logging,
-    find_letter_images,
-)
+from recognizer.cli import _add_engine_args, _build_pipeline, _error, _Progress, _setup_logging, run_cli
 from recognizer.errors import RecognizerError
+from recognizer.evaluate import find_letter_images
 from recognizer.preprocess import LETTERS
 from recognizer.profile import LeaveOneOut, Profile, ProfileError
 from recognizer.profile_build import PhotoBuild, ProfileSummary, build_profile, summarize_profile
+from recognizer.settings import EXIT_OK
+from recognizer.storage import json_text
 
 PROG = "asl-profile"
-EXIT_INTERRUPTED = 130
 #: Confusions listed by ``show``.
 TOP_CONFUSIONS = 8
 
@@ -74,15 +67,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``asl-profile``; returns the exit code."""
     args = _parser().parse_args(argv)
     _setup_logging(args.verbose)
+    return run_cli(PROG, lambda: _run(args), interrupted="interrupted; nothing was added")
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "build":
             return _build(args)
         return _show(args)
     except RecognizerError as exc:
         return _error(PROG, str(exc))
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; nothing was added", file=sys.stderr)
-        return EXIT_INTERRUPTED
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -114,7 +108,7 @@ def _show(args: argparse.Namespace) -> int:
     classifier = Classifier(args.model or bundled_model_path(), intra_op_num_threads=1)
     summary = summarize_profile(profile, classifier)
     if args.json:
-        print(json.dumps(summary.to_dict(), indent=1))
+        print(json_text(summary.to_dict(), indent=1))
     else:
         print(_format_summary(summary, detail=True))
     return EXIT_OK

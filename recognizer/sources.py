@@ -1,66 +1,72 @@
-"""Frame sources: one protocol, one factory.
+"""Frame sources: one protocol, one registry of kinds, one factory.
 
 Every source has ``read() -> frame | None`` (BGR uint8; None = end of stream),
-``close()``, works as a context manager, and carries ``name``, ``fps``
-(nominal: pace files and the demo by it) and ``is_live``. Build one with
-:func:`open_source`:
+``close()``, works as a context manager, and carries ``name``, ``kind`` (one of
+:data:`SOURCE_KINDS`), ``fps`` (nominal: pace files and the demo by it) and
+``is_live``. Build one with :func:`open_source`; :func:`source_kind` says what a
+spec is without opening it (the CLI and the app ask it instead of looking at
+the string themselves):
 
-==========================  ===============================================
-spec                        source
-==========================  ===============================================
-``"0"``, ``"1"``, ...       :class:`CameraSource` (webcam index)
-``"demo"``                  :class:`DemoSource` (real photos spelling words)
-``"synth:letters=HI,..."``  :class:`SyntheticSource` (known answer per frame)
-a video file                :class:`VideoFileSource`
-an image file or a folder   :class:`ImageSource`
-==========================  ===============================================
+==========================  ===========  ==================================================
+spec                        kind         source
+==========================  ===========  ==================================================
+``"0"``, ``"1"``, ...       camera       :class:`CameraSource` (webcam index)
+``"demo"``                  demo         :class:`~recognizer.synthetic.DemoSource`
+``"synth:letters=HI,..."``  synthetic    :class:`~recognizer.synthetic.SyntheticSource`
+a video file                video        :class:`VideoFileSource`
+an image file or a folder   images       :class:`ImageSource`
+==========================  ===========  ==================================================
 
-The demo and synthetic sources composite real hand photos bundled in
-``recognizer/demo/`` (Apache-2.0, see ``recognizer/NOTICE``) onto a canvas and
-expose the ground truth of the last frame as ``truth``.
+Specs that name a source rather than a path are the :data:`SCHEMES` (as OpenCV's
+``samples/python/video.py`` ``create_capture`` reads ``synth:``); every kind maps
+to its opener in :data:`OPENERS`.
+
+Frames larger than :data:`MAX_FRAME_SIDE` are scaled down as they are read, so
+the locator never sees them; image files over :data:`MAX_IMAGE_PIXELS` are
+refused from their header, before decoding.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
-from collections.abc import Callable, Iterator
+import re
+import struct
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
 
 from recognizer.errors import CameraUnavailableError, SourceError
-from recognizer.preprocess import LETTERS
-from recognizer.types import SquareBox
+
+if TYPE_CHECKING:
+    from recognizer.synthetic import GroundTruth
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm"})
 VIDEO_SUFFIXES = frozenset({".avi", ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"})
 DEFAULT_CAMERA_FPS = 30.0
-#: Characters in a synthetic ``letters=`` spec that stand for a frame with no hand.
-NO_HAND_CHARS = "_-. "
+#: Camera indices accepted. OpenCV reads an index as a C int (a larger one raises inside
+#: cv2.VideoCapture); real devices are single digits, and the legacy "backend id + index"
+#: form (e.g. 200 + 0 for V4L2) stays below 10000.
+MAX_CAMERA_INDEX = 9999
+#: Image files larger than this are refused (read from the header, before decoding): 100 MP
+#: is 300 MB as BGR; a 25000 x 25000 PNG would take 3.8 GB. OpenCV's own limit
+#: (OPENCV_IO_MAX_IMAGE_PIXELS, 2**30, read once per process) still bounds the formats whose
+#: header :func:`image_size` does not read.
+MAX_IMAGE_PIXELS = 100_000_000
+#: Frames (images, video, camera) with a longer side are scaled down to it as they are read:
+#: the locator and the 28x28 crop need far less, and big frames only cost memory and time.
+MAX_FRAME_SIDE = 4096
 
-
-def demo_dir() -> Path:
-    """The folder of bundled demo photos and their manifest ``demo.json``."""
-    return Path(__file__).resolve().parent / "demo"
-
-
-@dataclass(frozen=True)
-class GroundTruth:
-    """What a synthetic or demo frame really shows."""
-
-    letter: str | None  # None: no hand in the frame
-    box: SquareBox | None  # the pasted hand photo, in frame pixels
-    photo: str | None = None  # bundled file name of the pasted photo
+#: What a source is: a webcam, a video file, still images, the demo, or a synthetic scene.
+SourceKind = Literal["camera", "video", "images", "demo", "synthetic"]
+SOURCE_KINDS: tuple[SourceKind, ...] = ("camera", "video", "images", "demo", "synthetic")
 
 
 @runtime_checkable
@@ -68,6 +74,7 @@ class FrameSource(Protocol):
     """Anything that yields BGR frames."""
 
     name: str
+    kind: SourceKind
     fps: float
     is_live: bool
 
@@ -86,10 +93,11 @@ class FrameSource(Protocol):
     ) -> None: ...
 
 
-class _SourceBase:
+class SourceBase:
     """Context-manager and iteration plumbing shared by the sources."""
 
     name: str = "source"
+    kind: SourceKind
     fps: float = DEFAULT_CAMERA_FPS
     is_live: bool = False
     truth: GroundTruth | None = None
@@ -100,7 +108,7 @@ class _SourceBase:
     def close(self) -> None:
         """Nothing to release by default."""
 
-    def __enter__(self) -> _SourceBase:
+    def __enter__(self) -> SourceBase:
         return self
 
     def __exit__(
@@ -116,31 +124,44 @@ class _SourceBase:
         return f"{type(self).__name__}({self.name!r})"
 
 
+def fit_frame(frame: np.ndarray) -> np.ndarray:
+    """``frame`` scaled down (area averaging) so its longer side is at most :data:`MAX_FRAME_SIDE`."""
+    h, w = frame.shape[:2]
+    if max(h, w) <= MAX_FRAME_SIDE:
+        return frame
+    scale = MAX_FRAME_SIDE / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+
+
 def _as_bgr(frame: np.ndarray) -> np.ndarray:
+    """A decoded frame as BGR, no larger than :data:`MAX_FRAME_SIDE`."""
     if frame.ndim == 2:
-        return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-    if frame.shape[2] == 4:
-        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
-    return frame
+        frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    elif frame.shape[2] == 4:
+        frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+    return fit_frame(frame)
 
 
 # --------------------------------------------------------------------------- camera
 
 
-class CameraSource(_SourceBase):
+class CameraSource(SourceBase):
     """A webcam by index.
 
     Args:
-        index: OpenCV device index.
+        index: OpenCV device index (0 to :data:`MAX_CAMERA_INDEX`).
         width, height: requested resolution (the camera may deliver another).
         capture_factory: builds the capture object from the index; tests pass a
             fake with ``isOpened``/``read``/``set``/``get``/``release``.
         retries: extra reads tried before a failed read counts as a lost camera.
 
     Raises:
+        SourceError: ``index`` is not a camera index.
         CameraUnavailableError: the camera cannot be opened.
     """
 
+    kind: SourceKind = "camera"
     is_live = True
 
     def __init__(
@@ -153,6 +174,8 @@ class CameraSource(_SourceBase):
         retries: int = 2,
     ) -> None:
         self.index = int(index)
+        if not 0 <= self.index <= MAX_CAMERA_INDEX:
+            raise SourceError(f"camera {self.index}: not a camera index (0 to {MAX_CAMERA_INDEX})")
         self.width = int(width)
         self.height = int(height)
         self.retries = max(0, int(retries))
@@ -231,12 +254,14 @@ def list_cameras(max_index: int = 6, *, capture_factory: Callable[[int], Any] | 
 # --------------------------------------------------------------------------- video file
 
 
-class VideoFileSource(_SourceBase):
+class VideoFileSource(SourceBase):
     """Frames of a video file (whatever OpenCV's backend decodes), optionally looped.
 
     Raises:
         SourceError: the file is missing, or holds no decodable frame.
     """
+
+    kind: SourceKind = "video"
 
     def __init__(self, path: str | Path, *, loop: bool = False) -> None:
         self.path = Path(path)
@@ -281,16 +306,131 @@ class VideoFileSource(_SourceBase):
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """Decode an image file to BGR uint8; :class:`SourceError` naming it when that fails."""
+    """Decode an image file to BGR uint8, no larger than :data:`MAX_FRAME_SIDE`.
+
+    The size is read from the header first: an image over :data:`MAX_IMAGE_PIXELS`
+    is refused before it is decoded, and a large JPEG is decoded at 1/2, 1/4 or 1/8
+    of its size (libjpeg scales while decoding, so the full image never exists).
+
+    Raises:
+        SourceError: naming the file: unreadable, corrupt, or too large.
+    """
     path = Path(path)
     try:
         data = np.fromfile(str(path), dtype=np.uint8)  # imread cannot open non-ASCII paths on Windows
     except OSError as exc:
         raise SourceError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    flags = cv2.IMREAD_COLOR
+    size = image_size(data)
+    if size is not None:
+        width, height = size
+        if width * height > MAX_IMAGE_PIXELS:
+            raise SourceError(
+                f"{path}: {width} x {height} pixels is too large "
+                f"(the limit is {MAX_IMAGE_PIXELS / 1e6:g} megapixels)"
+            )
+        if bytes(data[:2]) == b"\xff\xd8":
+            flags = _reduced_jpeg_flags(max(width, height))
+    image = cv2.imdecode(data, flags) if data.size else None
     if image is None:
         raise SourceError(f"{path}: not a readable image (corrupt or unsupported format)")
-    return image
+    return fit_frame(image)
+
+
+def _reduced_jpeg_flags(long_side: int) -> int:
+    """The largest JPEG decode reduction that still leaves at least :data:`MAX_FRAME_SIDE` pixels."""
+    for factor, flags in ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4)):
+        if long_side >= factor * MAX_FRAME_SIDE:
+            return flags
+    return cv2.IMREAD_REDUCED_COLOR_2 if long_side >= 2 * MAX_FRAME_SIDE else cv2.IMREAD_COLOR
+
+
+#: JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic): they hold the size.
+_JPEG_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+
+
+def image_size(data: bytes | np.ndarray) -> tuple[int, int] | None:
+    """``(width, height)`` from an image file's header, without decoding it.
+
+    Reads PNG, JPEG, BMP, GIF, WebP, TIFF and PGM/PPM/PBM headers; None for any
+    other format or a header too damaged to read (the decoder then decides).
+    """
+    buf = memoryview(data) if isinstance(data, bytes) else np.ascontiguousarray(data, np.uint8).data.cast("B")
+    head = bytes(buf[:64])
+    try:
+        if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
+            return struct.unpack(">II", head[16:24])  # type: ignore[return-value]
+        if head.startswith(b"\xff\xd8"):
+            return _jpeg_size(buf)
+        if head.startswith(b"BM"):
+            if struct.unpack("<I", head[14:18])[0] == 12:  # OS/2 BITMAPCOREHEADER
+                return struct.unpack("<HH", head[18:22])  # type: ignore[return-value]
+            width, height = struct.unpack("<ii", head[18:26])
+            return abs(width), abs(height)
+        if head[:6] in (b"GIF87a", b"GIF89a"):
+            return struct.unpack("<HH", head[6:10])  # type: ignore[return-value]
+        if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+            return _webp_size(head)
+        if head[:4] in (b"II*\x00", b"MM\x00*"):
+            return _tiff_size(buf)
+        if re.match(rb"P[1-6]\s", head):
+            numbers = _PNM_SIZE.match(bytes(buf[:1024]))
+            return (int(numbers[1]), int(numbers[2])) if numbers else None
+    except (struct.error, IndexError, ValueError):
+        return None
+    return None
+
+
+#: The width and height of a PBM/PGM/PPM header (comments allowed between the fields).
+_PNM_SIZE = re.compile(rb"P[1-6](?:\s+|#[^\n]*\n)+(\d+)(?:\s+|#[^\n]*\n)+(\d+)")
+
+
+def _jpeg_size(data: memoryview) -> tuple[int, int] | None:
+    i = 2
+    while i + 9 < len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # stand-alone markers
+            i += 2
+            continue
+        if marker in (0xD9, 0xDA):  # end of image, start of scan: no frame header before them
+            return None
+        if marker in _JPEG_SOF:
+            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
+            return width, height
+        i += 2 + struct.unpack(">H", data[i + 2 : i + 4])[0]
+    return None
+
+
+def _webp_size(head: bytes) -> tuple[int, int] | None:
+    chunk = head[12:16]
+    if chunk == b"VP8 " and head[23:26] == b"\x9d\x01\x2a":
+        width, height = struct.unpack("<HH", head[26:30])
+        return width & 0x3FFF, height & 0x3FFF
+    if chunk == b"VP8L" and head[20] == 0x2F:
+        bits = struct.unpack("<I", head[21:25])[0]
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8X":
+        return 1 + int.from_bytes(head[24:27], "little"), 1 + int.from_bytes(head[27:30], "little")
+    return None
+
+
+def _tiff_size(data: memoryview) -> tuple[int, int] | None:
+    order = "<" if data[:2] == b"II" else ">"
+    (offset,) = struct.unpack(order + "I", data[4:8])
+    (count,) = struct.unpack(order + "H", data[offset : offset + 2])
+    found: dict[int, int] = {}
+    for k in range(count):
+        entry = data[offset + 2 + 12 * k : offset + 14 + 12 * k]
+        tag, kind = struct.unpack(order + "HH", entry[:4])
+        if tag in (256, 257):  # ImageWidth, ImageLength: SHORT or LONG
+            short = kind == 3
+            found[tag] = struct.unpack(order + ("H" if short else "I"), entry[8 : 10 if short else 12])[0]
+    return (found[256], found[257]) if len(found) == 2 else None
 
 
 def list_images(path: str | Path) -> list[Path]:
@@ -315,14 +455,20 @@ def iter_images(path: str | Path) -> Iterator[tuple[Path, np.ndarray | SourceErr
             yield file, exc
 
 
-class ImageSource(_SourceBase):
+class ImageSource(SourceBase):
     """An image file, or the images of a folder in name order.
 
     ``read()`` raises :class:`SourceError` naming a corrupt image; the source has
     moved past it, so calling ``read()`` again continues with the next one.
     ``current_path`` is the file of the last frame read (or attempted).
     ``fps`` is how many images per second a player should show (default 1).
+
+    Raises:
+        SourceError: a missing path, or a folder with no image files directly inside
+            (subfolders are not searched).
     """
+
+    kind: SourceKind = "images"
 
     def __init__(self, path: str | Path, *, loop: bool = False, fps: float = 1.0) -> None:
         self.path = Path(path)
@@ -350,365 +496,114 @@ class ImageSource(_SourceBase):
         return read_image(self.current_path)
 
 
-# --------------------------------------------------------------------------- demo photos
+# --------------------------------------------------------------------------- registry and factory
 
 
 @dataclass(frozen=True)
-class _DemoSet:
-    photos: dict[str, list[str]]  # letter -> bundled file names
-    demo_words: list[str]
-    demo_photos: dict[str, str]  # letter -> the photo the demo uses
+class Scheme:
+    """A spec that names a source instead of a path: ``name`` alone, or ``name:options``."""
+
+    name: str
+    kind: SourceKind
+    takes_options: bool = False
+
+    def matches(self, spec: str) -> bool:
+        lowered = spec.lower()
+        return lowered == self.name or (self.takes_options and lowered.startswith(self.name + ":"))
 
 
-@cache
-def _load_demo_set() -> _DemoSet:
-    manifest = demo_dir() / "demo.json"
-    try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-        photos = {str(k): [str(v) for v in vs] for k, vs in data["photos"].items()}
-        return _DemoSet(photos, [str(w) for w in data["words"]], dict(data["demo_photos"]))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise SourceError(f"{manifest}: bundled demo photos are missing or unreadable ({exc})") from exc
+#: The specs that are not paths. A file of the same name is reached as ``./demo``.
+SCHEMES: tuple[Scheme, ...] = (
+    Scheme("demo", "demo"),
+    Scheme("synth", "synthetic", takes_options=True),
+)
+
+#: A camera index: ASCII digits only (``"²".isdigit()`` is true, but ``int("²")`` fails).
+_CAMERA_SPEC = re.compile(r"[0-9]+")
 
 
-@cache
-def _load_photo(name: str) -> np.ndarray:
-    return read_image(demo_dir() / name)
+def source_kind(spec: str) -> SourceKind | None:
+    """What ``spec`` would open, without opening it; None for an empty spec or a missing path.
 
-
-def _gradient_background(
-    width: int, height: int, top: tuple[int, int, int], bottom: tuple[int, int, int]
-) -> np.ndarray:
-    ramp = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
-    colours = (1 - ramp) * np.array(top, np.float32) + ramp * np.array(bottom, np.float32)
-    return np.repeat(colours, width, axis=1).astype(np.uint8)
-
-
-def _paste(canvas: np.ndarray, photo: np.ndarray, x0: int, y0: int, side: int) -> SquareBox:
-    """Resize ``photo`` to ``side`` and paste it with its top-left at (x0, y0), clipped to the canvas."""
-    interp = cv2.INTER_AREA if side < photo.shape[0] else cv2.INTER_LINEAR
-    tile = cv2.resize(photo, (side, side), interpolation=interp)
-    h, w = canvas.shape[:2]
-    sx0, sy0, sx1, sy1 = max(0, x0), max(0, y0), min(w, x0 + side), min(h, y0 + side)
-    if sx1 > sx0 and sy1 > sy0:
-        canvas[sy0:sy1, sx0:sx1] = tile[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0]
-    return SquareBox(x0 + side / 2, y0 + side / 2, float(side))
-
-
-@dataclass(frozen=True)
-class _Segment:
-    letter: str | None  # None: no hand
-    photo: str | None
-    frames: int
-    cx: float  # placement, as fractions of the canvas
-    cy: float
-    side: float  # fraction of min(width, height)
-
-
-class _CompositeSource(_SourceBase):
-    """Plays a list of segments: a hand photo held for some frames, or an empty canvas."""
-
-    def __init__(
-        self,
-        segments: list[_Segment],
-        background: np.ndarray,
-        *,
-        fps: float,
-        loop: bool,
-        jitter_px: float,
-        seed: int,
-    ) -> None:
-        if not segments:
-            raise SourceError("nothing to play: no letters")
-        self._segments = segments
-        self._background = background
-        self.fps = float(fps)
-        self.loop = loop
-        self.jitter_px = float(jitter_px)
-        self._rng = np.random.default_rng(seed)
-        self._seg = 0
-        self._frame_in_seg = 0
-        self.frame_index = -1
-        self.truth = None
-        self.total_frames = sum(s.frames for s in segments)
-
-    def read(self) -> np.ndarray | None:
-        if self._seg >= len(self._segments):
-            if not self.loop:
-                return None
-            self._seg = 0
-        seg = self._segments[self._seg]
-        frame = self._render(seg, self._frame_in_seg)
-        self._frame_in_seg += 1
-        if self._frame_in_seg >= seg.frames:
-            self._seg += 1
-            self._frame_in_seg = 0
-        self.frame_index += 1
-        return frame
-
-    def _render(self, seg: _Segment, k: int) -> np.ndarray:
-        canvas = self._background.copy()
-        if seg.photo is None:
-            self.truth = GroundTruth(None, None, None)
-            return canvas
-        box = paste_held_photo(
-            canvas, _load_photo(seg.photo), k, (seg.cx, seg.cy, seg.side), self.fps, self.jitter_px, self._rng
-        )
-        self.truth = GroundTruth(seg.letter, box, seg.photo)
-        return canvas
-
-
-def paste_held_photo(
-    canvas: np.ndarray,
-    photo: np.ndarray,
-    k: int,
-    placement: tuple[float, float, float],
-    fps: float,
-    jitter_px: float,
-    rng: np.random.Generator,
-) -> SquareBox:
-    """Paste ``photo`` as frame ``k`` of a held hand: a slow sway plus a little noise.
-
-    ``placement`` is (centre x, centre y, side) as fractions of the canvas (side of
-    its shorter edge). Consecutive frames differ like a hand held still by a person.
+    Digits are a camera unless a file of that name exists; a folder is ``images``;
+    a file is ``images`` or ``video`` by its suffix, or, for an unknown suffix, by
+    whether OpenCV has an image decoder for its first bytes.
     """
-    cx, cy, side_fraction = placement
-    h, w = canvas.shape[:2]
-    base = min(w, h)
-    phase = 2 * math.pi * k / max(1.0, fps)
-    dx = jitter_px * (0.7 * math.sin(phase * 0.9) + 0.3 * rng.uniform(-1, 1))
-    dy = jitter_px * (0.7 * math.cos(phase * 0.7) + 0.3 * rng.uniform(-1, 1))
-    side = max(8, round(side_fraction * base * (1 + 0.01 * math.sin(phase * 0.5))))
-    x0 = round(cx * w + dx - side / 2)
-    y0 = round(cy * h + dy - side / 2)
-    return _paste(canvas, photo, x0, y0, side)
+    spec = str(spec).strip()
+    if not spec:
+        return None
+    for scheme in SCHEMES:
+        if scheme.matches(spec):
+            return scheme.kind
+    path = Path(spec).expanduser()
+    if _CAMERA_SPEC.fullmatch(spec) and not path.exists():
+        return "camera"
+    if path.is_dir():
+        return "images"
+    if not path.is_file():
+        return None
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        return "images"
+    if suffix in VIDEO_SUFFIXES:
+        return "video"
+    with _quiet_opencv():
+        return "images" if cv2.haveImageReader(str(path)) else "video"
 
 
-class DemoSource(_CompositeSource):
-    """Real photos of hands spelling words, each letter held ~1 s, looping by default.
-
-    Built from the Apache-2.0 ``keptsecret/ASLAlphabets`` photos bundled in
-    ``recognizer/demo/`` (see ``recognizer/NOTICE``). ``truth`` tells the letter
-    shown. ``name`` is the banner text for the GUI.
-    """
-
-    def __init__(
-        self,
-        width: int = 640,
-        height: int = 480,
-        *,
-        loop: bool = True,
-        fps: float = 15.0,
-        hold_seconds: float = 1.0,
-        letter_gap_seconds: float = 0.4,
-        word_gap_seconds: float = 2.0,
-        words: list[str] | None = None,
-    ) -> None:
-        demo = _load_demo_set()
-        words = [w.upper() for w in (words or demo.demo_words)]
-        segments: list[_Segment] = []
-        hold = max(1, round(hold_seconds * fps))
-        letter_gap = max(1, round(letter_gap_seconds * fps))
-        word_gap = max(1, round(word_gap_seconds * fps))
-        for word in words:
-            for letter in word:
-                photo = demo.demo_photos.get(letter) or next(iter(demo.photos.get(letter, [])), None)
-                if photo is None:
-                    raise SourceError(f"demo: no bundled photo for letter {letter!r}")
-                segments.append(_Segment(letter, photo, hold, 0.5, 0.5, 0.86))
-                segments.append(_Segment(None, None, letter_gap, 0, 0, 0))
-            segments[-1] = _Segment(None, None, word_gap, 0, 0, 0)
-        background = _gradient_background(width, height, (92, 84, 78), (58, 52, 48))
-        super().__init__(segments, background, fps=fps, loop=loop, jitter_px=4.0, seed=0)
-        self.words = words
-        self.name = (
-            f"Demo: real hands spelling {' '.join(words)} (photos: keptsecret/ASLAlphabets, Apache-2.0)"
-        )
+#: ``opener(spec, width, height, loop)`` for each kind; ``loop`` None keeps the source's default.
+Opener = Callable[[str, int, int, bool | None], FrameSource]
 
 
-# --------------------------------------------------------------------------- synthetic
+def _open_camera(spec: str, width: int, height: int, loop: bool | None) -> FrameSource:
+    return CameraSource(int(spec), width, height)
 
 
-@dataclass(frozen=True)
-class SynthSpec:
-    """Parsed options of a ``synth:`` spec."""
-
-    letters: str = "HELLO"
-    width: int = 640
-    height: int = 480
-    seed: int = 0
-    fps: float = 30.0
-    hold: float = 1.0  # seconds each letter is shown
-    gap: float = 0.3  # seconds of empty canvas after each letter
-    bg: str = "shapes"  # plain | gradient | noise | shapes
-    scale_min: float = 0.35  # hand side as a fraction of min(width, height)
-    scale_max: float = 0.7
-    jitter: float = 2.0  # pixels
-    loop: bool = False
+def _open_video(spec: str, width: int, height: int, loop: bool | None) -> FrameSource:
+    return VideoFileSource(Path(spec).expanduser(), loop=bool(loop))
 
 
-def parse_synth_spec(
-    spec: str, *, width: int = 640, height: int = 480, loop: bool | None = None
-) -> SynthSpec:
-    """Parse ``synth:letters=HELLO,size=640x480,seed=0,fps=30,hold=1,gap=0.3,bg=shapes,scale=0.35-0.7``.
-
-    In ``letters``, ``_`` (or ``-``, ``.``) is a frame span with no hand.
-    """
-    body = spec.split(":", 1)[1] if ":" in spec else ""
-    values: dict[str, Any] = {"width": width, "height": height}
-    for item in filter(None, (part.strip() for part in body.split(","))):
-        key, sep, value = item.partition("=")
-        key = key.strip().lower()
-        value = value.strip()
-        try:
-            if not sep:
-                raise ValueError("expected key=value")
-            if key == "letters":
-                values["letters"] = value.upper()
-            elif key == "size":
-                w_text, h_text = value.lower().split("x")
-                values["width"], values["height"] = int(w_text), int(h_text)
-            elif key in ("seed",):
-                values[key] = int(value)
-            elif key in ("fps", "hold", "gap", "jitter"):
-                values[key] = float(value)
-            elif key == "bg":
-                if value not in ("plain", "gradient", "noise", "shapes"):
-                    raise ValueError("bg is one of plain, gradient, noise, shapes")
-                values["bg"] = value
-            elif key == "scale":
-                lo, _, hi = value.partition("-")
-                values["scale_min"] = float(lo)
-                values["scale_max"] = float(hi or lo)
-            elif key == "loop":
-                values["loop"] = value.lower() in ("1", "true", "yes")
-            else:
-                raise ValueError("unknown option")
-        except ValueError as exc:
-            raise SourceError(f"{spec}: bad synthetic option {item!r} ({exc})") from exc
-    if loop is not None and "loop" not in values:
-        values["loop"] = loop
-    parsed = SynthSpec(**values)
-    bad = sorted({c for c in parsed.letters if c not in LETTERS and c not in NO_HAND_CHARS})
-    if bad:
-        raise SourceError(f"{spec}: letters {''.join(bad)!r} have no static ASL sign (J and Z move)")
-    if not parsed.letters:
-        raise SourceError(f"{spec}: no letters")
-    if parsed.width < 32 or parsed.height < 32 or parsed.fps <= 0:
-        raise SourceError(f"{spec}: size must be at least 32x32 and fps positive")
-    if not 0.05 <= parsed.scale_min <= parsed.scale_max <= 1.0:
-        raise SourceError(f"{spec}: scale must be within 0.05-1.0")
-    return parsed
+def _open_images(spec: str, width: int, height: int, loop: bool | None) -> FrameSource:
+    return ImageSource(Path(spec).expanduser(), loop=bool(loop))
 
 
-def _synthetic_background(spec: SynthSpec, rng: np.random.Generator) -> np.ndarray:
-    w, h = spec.width, spec.height
-    if spec.bg == "plain":
-        return np.full((h, w, 3), rng.integers(40, 200, size=3), dtype=np.uint8)
-    top = tuple(int(v) for v in rng.integers(30, 220, size=3))
-    bottom = tuple(int(v) for v in rng.integers(30, 220, size=3))
-    canvas = _gradient_background(w, h, top, bottom)  # type: ignore[arg-type]
-    if spec.bg in ("noise", "shapes"):
-        noise = rng.normal(0, 12, size=(h, w, 1)).astype(np.float32)
-        canvas = np.clip(canvas.astype(np.float32) + noise, 0, 255).astype(np.uint8)
-    if spec.bg == "shapes":
-        for _ in range(int(rng.integers(4, 10))):
-            colour = tuple(int(v) for v in rng.integers(0, 256, size=3))
-            if rng.random() < 0.5:
-                p0 = (int(rng.integers(0, w)), int(rng.integers(0, h)))
-                p1 = (int(rng.integers(0, w)), int(rng.integers(0, h)))
-                cv2.rectangle(canvas, p0, p1, colour, thickness=-1 if rng.random() < 0.5 else 3)
-            else:
-                centre = (int(rng.integers(0, w)), int(rng.integers(0, h)))
-                cv2.circle(canvas, centre, int(rng.integers(10, min(w, h) // 4)), colour, thickness=-1)
-    return canvas
+def _open_demo(spec: str, width: int, height: int, loop: bool | None) -> FrameSource:
+    from recognizer.synthetic import DemoSource  # imports this module: load it on first use
+
+    return DemoSource(width, height, loop=True if loop is None else loop)
 
 
-class SyntheticSource(_CompositeSource):
-    """Real hand photos pasted at known places on a generated background.
+def _open_synthetic(spec: str, width: int, height: int, loop: bool | None) -> FrameSource:
+    from recognizer.synthetic import SyntheticSource
 
-    ``truth`` (a :class:`GroundTruth`) gives the letter and the pasted photo's
-    ``SquareBox`` for the last frame read; a no-hand frame has ``letter=None``.
-    Each letter gets a random (seeded) position and size and is held for
-    ``hold`` seconds, then ``gap`` seconds of empty background follow.
-    """
-
-    def __init__(
-        self,
-        spec: str | SynthSpec = "synth:",
-        *,
-        width: int = 640,
-        height: int = 480,
-        loop: bool | None = None,
-    ) -> None:
-        parsed = (
-            spec
-            if isinstance(spec, SynthSpec)
-            else parse_synth_spec(spec, width=width, height=height, loop=loop)
-        )
-        self.spec = parsed
-        rng = np.random.default_rng(parsed.seed)
-        demo = _load_demo_set()
-        aspect_w = min(parsed.width, parsed.height) / parsed.width
-        aspect_h = min(parsed.width, parsed.height) / parsed.height
-        hold = max(1, round(parsed.hold * parsed.fps))
-        gap = round(parsed.gap * parsed.fps)
-        segments: list[_Segment] = []
-        for ch in parsed.letters:
-            if ch in NO_HAND_CHARS:
-                segments.append(_Segment(None, None, hold, 0, 0, 0))
-                continue
-            choices = demo.photos.get(ch)
-            if not choices:
-                raise SourceError(f"synthetic: no bundled photo for letter {ch!r}")
-            photo = choices[int(rng.integers(0, len(choices)))]
-            side = float(rng.uniform(parsed.scale_min, parsed.scale_max))
-            # Keep the whole photo (plus jitter) inside the frame so the truth box is fully visible.
-            half_w = side * aspect_w / 2 + parsed.jitter / parsed.width
-            half_h = side * aspect_h / 2 + parsed.jitter / parsed.height
-            cx = float(rng.uniform(half_w, max(half_w, 1 - half_w)))
-            cy = float(rng.uniform(half_h, max(half_h, 1 - half_h)))
-            segments.append(_Segment(ch, photo, hold, cx, cy, side))
-            if gap > 0:
-                segments.append(_Segment(None, None, gap, 0, 0, 0))
-        background = _synthetic_background(parsed, rng)
-        super().__init__(
-            segments, background, fps=parsed.fps, loop=parsed.loop, jitter_px=parsed.jitter, seed=parsed.seed
-        )
-        self.name = f"synthetic {parsed.letters}"
+    return SyntheticSource(spec, width=width, height=height, loop=loop)
 
 
-# --------------------------------------------------------------------------- factory
+OPENERS: Mapping[SourceKind, Opener] = {
+    "camera": _open_camera,
+    "video": _open_video,
+    "images": _open_images,
+    "demo": _open_demo,
+    "synthetic": _open_synthetic,
+}
 
 
 def open_source(spec: str, *, width: int = 640, height: int = 480, loop: bool | None = None) -> FrameSource:
     """Open a frame source from a spec string (see the module docstring).
 
-    ``loop`` None keeps each source's default: the demo loops, the rest do not.
+    ``width``/``height`` are the camera's requested resolution and the demo's and
+    synthetic canvas size. ``loop`` None keeps each source's default: the demo
+    loops, the rest do not.
 
     Raises:
         CameraUnavailableError: a camera index that does not open.
-        SourceError: a missing path, an unreadable file, or a bad ``synth:`` spec.
+        SourceError: an empty spec, a missing path, an unreadable file, a folder
+            without images, or a bad ``synth:`` spec.
     """
     spec = str(spec).strip()
-    if spec.lower() == "demo":
-        return DemoSource(width, height, loop=True if loop is None else loop)
-    if spec.lower() == "synth" or spec.lower().startswith("synth:"):
-        return SyntheticSource(spec, width=width, height=height, loop=loop)
-    path = Path(spec).expanduser()
-    if spec.isdigit() and not path.exists():
-        return CameraSource(int(spec), width, height)
-    if path.is_dir():
-        return ImageSource(path, loop=bool(loop))
-    if not path.is_file():
+    kind = source_kind(spec)
+    if kind is None:
+        if not spec:
+            raise SourceError("empty source: give a camera index, a file, a folder, demo or synth:...")
         raise SourceError(f"{spec}: no such file or folder")
-    suffix = path.suffix.lower()
-    if suffix in IMAGE_SUFFIXES:
-        return ImageSource(path, loop=bool(loop))
-    if suffix in VIDEO_SUFFIXES:
-        return VideoFileSource(path, loop=bool(loop))
-    # Unknown suffix: an image if it decodes as one, else try it as a video.
-    data = np.fromfile(str(path), dtype=np.uint8)
-    if data.size and cv2.imdecode(data, cv2.IMREAD_COLOR) is not None:
-        return ImageSource(path, loop=bool(loop))
-    return VideoFileSource(path, loop=bool(loop))
+    return OPENERS[kind](spec, width, height, loop)

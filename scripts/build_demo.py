@@ -8,7 +8,7 @@ which letter, which photos the demo plays) and the NOTICE with attribution.
 
 Which photos: with a model (``--model``, default the bundled model when it
 exists) every candidate is placed on the demo canvas exactly as
-:class:`recognizer.sources.DemoSource` shows it and run through the pipeline;
+:class:`recognizer.synthetic.DemoSource` shows it and run through the pipeline;
 the photos whose true letter gets the highest probability win (the best
 four per letter are then replayed as the demo holds them, 15 swaying frames,
 and scored on how steadily they are read). Without a
@@ -35,7 +35,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from recognizer.preprocess import LETTERS  # noqa: E402
-from recognizer.sources import _gradient_background, _paste, demo_dir, paste_held_photo, read_image  # noqa: E402
+from recognizer.sources import read_image  # noqa: E402
+from recognizer.synthetic import _gradient_background, _paste, demo_dir, paste_held_photo  # noqa: E402
 
 log = logging.getLogger("build_demo")
 
@@ -217,7 +218,7 @@ def write_notice(path: Path, origin: dict[str, dict[str, str]]) -> None:
         "which is licensed under the Apache License, Version 2.0",
         "(https://www.apache.org/licenses/LICENSE-2.0). That repository does not state",
         "where the photos were originally taken. They are composited onto a generated",
-        "canvas at run time by recognizer.sources.DemoSource and SyntheticSource.",
+        "canvas at run time by recognizer.synthetic.DemoSource and SyntheticSource.",
         "scripts/build_demo.py reproduces the selection.",
         "",
         "bundled file  <-  path in keptsecret/ASLAlphabets (sha256)",

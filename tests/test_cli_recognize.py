@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +13,10 @@ import numpy as np
 import pytest
 
 from recognizer import cli
+from recognizer.pipeline import Pipeline
 from recognizer.preprocess import LETTERS, NUM_CLASSES
-from recognizer.types import FrameResult, HandObservation, Prediction, SquareBox
+from recognizer.settings import EXIT_INTERRUPTED, EXIT_USER_ERROR
+from recognizer.types import HandObservation, SquareBox
 from tests.conftest import REPO_ROOT
 
 LINE = re.compile(
@@ -133,19 +134,17 @@ def test_synthetic_stream_runs(engine: list[str], capsys: pytest.CaptureFixture[
     assert end["frames"] == 18
 
 
+#: ``asl-recognize`` as its console script runs it, from this checkout (an installed script may
+#: point at another one).
+ASL_RECOGNIZE = [
+    sys.executable,
+    "-c",
+    "import sys; from recognizer.cli import recognize_main as m; sys.exit(m())",
+]
+
+
 def _run_asl_recognize(*args: str) -> subprocess.CompletedProcess[str]:
-    """The installed ``asl-recognize`` console script (or the same entry point via ``python -c``)."""
-    exe = shutil.which("asl-recognize")
-    cmd = (
-        [exe]
-        if exe
-        else [
-            sys.executable,
-            "-c",
-            "import sys; from recognizer.cli import recognize_main as m; sys.exit(m())",
-        ]
-    )
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
+    return subprocess.run([*ASL_RECOGNIZE, *args], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
 
 
 def test_console_script_missing_file_exit_code(tmp_path: Path) -> None:
@@ -214,37 +213,201 @@ def test_eval_bad_dirs_exit_2(tmp_path: Path, engine: list[str], capsys: pytest.
     assert len(err) == 2 and all(line.startswith("asl-eval: error:") for line in err)
 
 
-def _result(probs: np.ndarray | None) -> FrameResult:
-    pred = None if probs is None else Prediction(LETTERS[int(probs.argmax())], float(probs.max()), probs)
-    return FrameResult(0, 0.0, None, None, pred, "")
-
-
-def test_eval_report_arithmetic() -> None:
-    """Known outcomes -> known top-1, top-3, balanced accuracy and no-hand count."""
-    report = cli.EvalReport()
-
-    def probs(order: str) -> np.ndarray:
-        p = np.zeros(NUM_CLASSES, np.float32)
-        for rank, letter in enumerate(order):
-            p[LETTERS.index(letter)] = 0.5 / (rank + 1)
-        return p / p.sum()
-
-    a, b = LETTERS.index("A"), LETTERS.index("B")
-    report.add(a, _result(probs("ABC")), "s", {})  # A right
-    report.add(a, _result(probs("BCA")), "s", {})  # A wrong, in top-3
-    report.add(a, _result(None), "s", {})  # A no hand
-    report.add(b, _result(probs("B")), "t", {})  # B right
-    summary = report.summary()
-    assert summary["n_images"] == 4 and summary["no_hand"] == 1
-    assert summary["top1"] == 0.5 and summary["top3"] == 0.75
-    assert summary["balanced_accuracy"] == pytest.approx((1 / 3 + 1) / 2, abs=1e-4)
-    assert summary["per_letter"]["A"] == {"n": 3, "recall": 0.3333, "top3": 0.6667, "no_hand": 1}
-    assert summary["per_source"]["s"]["n"] == 3
-    assert summary["confusion"]["matrix"][a][NUM_CLASSES] == 1
-
-
 def test_console_script_no_camera_is_exactly_one_stderr_line(tmp_path: Path) -> None:
     """OpenCV's own camera warnings must not leak: the user sees one line."""
     result = _run_asl_recognize("7", "--model", str(tmp_path / "not_needed.onnx"))
     assert result.returncode == 2
     assert result.stderr.splitlines() == ["asl-recognize: error: camera 7 could not be opened"]
+
+
+# ---------------------------------------------------------------- hardening (issue 9)
+
+
+def _one_error_line(err: str, prog: str = "asl-recognize") -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{prog}: error: "), err
+    return lines[0]
+
+
+def test_a_reader_that_closes_early_ends_the_run_quietly(tmp_path: Path, tiny_model_path: Path) -> None:
+    """``asl-recognize DIR | head -1``: no BrokenPipeError traceback, status 128 + SIGPIPE."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(150):  # ~700 bytes of JSON each: more than a pipe holds, so the writer must notice
+        cv2.imwrite(str(folder / f"{i:03d}.png"), np.full((8, 8, 3), i, np.uint8))
+    args = [str(folder), "--json", "--top", "24", "--model", str(tiny_model_path), "--locator", "full"]
+    proc = subprocess.Popen(
+        [*ASL_RECOGNIZE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO_ROOT
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away, as head does after one line
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert json.loads(first)["source"].endswith("000.png")
+    assert err == "", err
+    assert proc.returncode == cli.EXIT_BROKEN_PIPE
+
+
+def _interrupt_on_call(monkeypatch: pytest.MonkeyPatch, method: str, n: int) -> None:
+    """Make ``Pipeline.<method>`` raise KeyboardInterrupt (Ctrl-C) on its ``n``-th call."""
+    original = getattr(Pipeline, method)
+    calls = []
+
+    def patched(self: Pipeline, *args: object) -> object:
+        calls.append(1)
+        if len(calls) == n:
+            raise KeyboardInterrupt
+        return original(self, *args)
+
+    monkeypatch.setattr(Pipeline, method, patched)
+
+
+def _no_traceback(run: object) -> int:
+    try:
+        return run()  # type: ignore[operator]
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped as a KeyboardInterrupt traceback")
+
+
+def test_ctrl_c_in_a_folder_keeps_the_lines_printed_and_exits_130(
+    tmp_path: Path, engine: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _images(tmp_path / "imgs", corrupt=False)
+    _interrupt_on_call(monkeypatch, "process_still", 2)
+    assert _no_traceback(lambda: cli.recognize_main([str(folder), *engine])) == EXIT_INTERRUPTED == 130
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 1 and LINE.match(out.strip())
+    assert err.splitlines() == ["asl-recognize: interrupted"]
+
+
+def test_ctrl_c_in_a_stream_prints_its_text_so_far_and_exits_130(
+    engine: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _interrupt_on_call(monkeypatch, "process", 5)
+    code = _no_traceback(lambda: cli.recognize_main(["synth:letters=AB,hold=0.3,gap=0", "--json", *engine]))
+    assert code == EXIT_INTERRUPTED
+    out, err = capsys.readouterr()
+    end = json.loads(out.splitlines()[-1])
+    assert end["event"] == "end" and end["frames"] == 4
+    assert err.splitlines() == ["asl-recognize: interrupted"]
+
+
+def test_ctrl_c_in_asl_eval_is_one_line_and_exits_130(
+    tmp_path: Path, engine: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = _letter_tree(tmp_path / "tree")
+    report = tmp_path / "report.json"
+    _interrupt_on_call(monkeypatch, "process_still", 3)
+    code = _no_traceback(lambda: cli.eval_main([str(tree), "--json", str(report), "--no-progress", *engine]))
+    assert code == EXIT_INTERRUPTED
+    out, err = capsys.readouterr()
+    assert out == "" and err.splitlines() == ["asl-eval: interrupted"]
+    assert not report.exists()  # no report of a part of the tree
+
+
+def test_a_camera_index_too_large_for_opencv_is_one_line_and_exit_2(
+    engine: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.recognize_main(["99999999999999999999", *engine]) == EXIT_USER_ERROR
+    assert "not a camera index" in _one_error_line(capsys.readouterr().err)
+
+
+def test_a_folder_of_letter_folders_is_refused_with_a_pointer_to_asl_eval(
+    tmp_path: Path, engine: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A data set root has no images directly inside: say so (it printed nothing and exited 0)."""
+    tree = _letter_tree(tmp_path / "tree")
+    assert cli.recognize_main([str(tree), *engine]) == EXIT_USER_ERROR
+    out, err = capsys.readouterr()
+    line = _one_error_line(err)
+    assert out == "" and "no images in this folder" in line and f"asl-eval {tree}" in line
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "notes").mkdir()
+    assert cli.recognize_main([str(tmp_path / "plain"), *engine]) == EXIT_USER_ERROR
+    line = _one_error_line(capsys.readouterr().err)
+    assert "no images in this folder" in line and "asl-eval" not in line
+
+
+def test_a_folder_whose_images_are_all_unreadable_exits_2(
+    tmp_path: Path, engine: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    for name in ("a.jpg", "b.png"):
+        (folder / name).write_bytes(b"not an image")
+    assert cli.recognize_main([str(folder), *engine]) == EXIT_USER_ERROR
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip().splitlines()[-1] == (
+        f"asl-recognize: error: {folder}: none of its 2 images could be read"
+    )
+
+
+@pytest.mark.parametrize("spec", ["", " "])
+def test_an_empty_source_is_refused(spec: str, engine: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """``asl-recognize ""`` read the current folder."""
+    assert cli.recognize_main([spec, *engine]) == EXIT_USER_ERROR
+    assert "empty source" in _one_error_line(capsys.readouterr().err)
+
+
+def _nan_model(tiny_model_path: Path, path: Path) -> Path:
+    """The tiny model with a NaN bias: every probability is NaN."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(tiny_model_path))
+    for init in model.graph.initializer:
+        if init.name == "b":
+            init.CopyFrom(numpy_helper.from_array(np.full(NUM_CLASSES, np.nan, np.float32), "b"))
+    onnx.save(model, str(path))
+    return path
+
+
+def _strict_json(line: str) -> dict:
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(line, parse_constant=refuse)
+
+
+def test_nan_confidences_are_written_as_null_not_as_bare_nan(
+    tmp_path: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = _nan_model(tiny_model_path, tmp_path / "nan.onnx")
+    folder = _images(tmp_path / "imgs", corrupt=False)
+    assert cli.recognize_main([str(folder), "--json", "--model", str(model), "--locator", "full"]) == 0
+    records = [_strict_json(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(records) == 2
+    for record in records:
+        assert record["confidence"] is None and all(t["p"] is None for t in record["top"])
+
+
+def test_asl_eval_refuses_a_tree_whose_images_are_all_unreadable(
+    tmp_path: Path, engine: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It printed "0 scored, 0.0%" and exited 0."""
+    (tmp_path / "tree" / "A").mkdir(parents=True)
+    for name in ("x_1.jpg", "x_2.jpg"):
+        (tmp_path / "tree" / "A" / name).write_bytes(b"broken")
+    assert cli.eval_main([str(tmp_path / "tree"), "--no-progress", *engine]) == EXIT_USER_ERROR
+    out, err = capsys.readouterr()
+    assert out == "" and "none of the 2 images could be read" in _one_error_line(err, "asl-eval")
+
+
+def test_asl_eval_checks_the_report_path_before_evaluating(
+    tmp_path: Path, engine: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = _letter_tree(tmp_path / "tree")
+    (tmp_path / "file").write_text("not a folder")
+
+    def evaluated(self: Pipeline, image: np.ndarray) -> None:
+        raise AssertionError("the report path must be checked before any image is evaluated")
+
+    monkeypatch.setattr(Pipeline, "process_still", evaluated)
+    for report, why in (
+        (tmp_path / "file" / "report.json", "is a file, not a folder"),
+        (tree, "is a folder"),
+    ):
+        assert cli.eval_main([str(tree), "--json", str(report), "--no-progress", *engine]) == EXIT_USER_ERROR
+        line = _one_error_line(capsys.readouterr().err, "asl-eval")
+        assert f"{report}: cannot write the report" in line and why in line

@@ -13,7 +13,7 @@ from recognizer.classifier import Classifier
 from recognizer.crop import crop_hand
 from recognizer.pipeline import PipelineConfig
 from recognizer.preprocess import LETTERS, NUM_CLASSES
-from recognizer.sources import SyntheticSource
+from recognizer.synthetic import SyntheticSource
 from recognizer.types import HandObservation, Prediction, SquareBox
 
 

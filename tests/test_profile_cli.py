@@ -18,7 +18,7 @@ import pytest
 from recognizer import cli, profile_cli
 from recognizer.preprocess import LETTERS
 from recognizer.profile import CACHE_DIR, MANIFEST, SAMPLES_DIR, Profile
-from recognizer.sources import demo_dir
+from recognizer.synthetic import demo_dir
 
 #: Letters of the demo profile (two demo photos each); the rest stay uncovered.
 PROFILE_LETTERS = ("A", "B", "L", "V", "Y")

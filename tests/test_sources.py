@@ -10,22 +10,25 @@ import cv2
 import numpy as np
 import pytest
 
+from recognizer import sources
 from recognizer.errors import CameraUnavailableError, SourceError
 from recognizer.preprocess import crop_square
 from recognizer.sources import (
+    MAX_FRAME_SIDE,
+    MAX_IMAGE_PIXELS,
+    SOURCE_KINDS,
     CameraSource,
-    DemoSource,
     FrameSource,
     ImageSource,
-    SyntheticSource,
     VideoFileSource,
-    demo_dir,
+    image_size,
     iter_images,
     list_cameras,
     open_source,
-    parse_synth_spec,
     read_image,
+    source_kind,
 )
+from recognizer.synthetic import DemoSource, SyntheticSource, demo_dir, parse_synth_spec
 
 
 class FakeCapture:
@@ -122,6 +125,18 @@ def test_open_source_with_no_camera_raises_camera_unavailable() -> None:
         open_source("9")
 
 
+def test_a_camera_index_too_large_for_opencv_is_a_source_error() -> None:
+    """OpenCV raises OverflowError/cv2.error for an index past a C int; we refuse it first, in one line."""
+    with pytest.raises(SourceError, match="not a camera index"):
+        open_source("99999999999999999999")
+
+    def factory(index: int) -> FakeCapture:
+        raise AssertionError("the capture must not be built")
+
+    with pytest.raises(SourceError, match="not a camera index"):
+        CameraSource(2**31, capture_factory=factory)
+
+
 # ---------------------------------------------------------------- video files
 
 
@@ -200,6 +215,80 @@ def test_single_image_source_and_corrupt_single_image(tmp_path: Path) -> None:
         read_image(folder / "c.jpg")
 
 
+def _png_header(width: int, height: int) -> bytes:
+    """The first bytes of a PNG of that size (signature and IHDR), then garbage: nothing to decode."""
+    ihdr = b"IHDR" + width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
+    return b"\x89PNG\r\n\x1a\n" + (13).to_bytes(4, "big") + ihdr + b"\0" * 4 + b"IDAT" + b"\x78" * 200
+
+
+def _jpeg_header(width: int, height: int) -> bytes:
+    app0 = b"\xff\xe0" + (16).to_bytes(2, "big") + b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"
+    sof0 = (
+        b"\xff\xc0" + (17).to_bytes(2, "big") + b"\x08" + height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    )
+    return b"\xff\xd8" + app0 + sof0 + b"\x03\x01\x22\0\x02\x11\x01\x03\x11\x01" + b"\0" * 200
+
+
+@pytest.mark.parametrize("header", [_png_header, _jpeg_header])
+def test_an_image_over_the_pixel_limit_is_refused_from_its_header(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, header: Any
+) -> None:
+    """A 25000 x 25000 image would take 3.8 GB decoded: refused in one line before decoding."""
+    path = tmp_path / "huge.img"
+    path.write_bytes(header(25000, 25000))
+    assert image_size(path.read_bytes()) == (25000, 25000)
+
+    def no_decoding(*args: object) -> None:
+        raise AssertionError("the image must not be decoded")
+
+    monkeypatch.setattr(sources.cv2, "imdecode", no_decoding)
+    with pytest.raises(SourceError, match=r"huge\.img: 25000 x 25000 pixels is too large") as info:
+        read_image(path)
+    assert "\n" not in str(info.value) and f"{MAX_IMAGE_PIXELS / 1e6:g} megapixels" in str(info.value)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".bmp", ".webp", ".tif", ".ppm", ".pgm"])
+def test_image_size_reads_the_header_of_each_format(suffix: str) -> None:
+    image = np.zeros((37, 53) if suffix == ".pgm" else (37, 53, 3), np.uint8)
+    ok, data = cv2.imencode(suffix, image)
+    assert ok and image_size(data) == (53, 37)
+    assert image_size(b"not an image") is None and image_size(b"\xff\xd8\xff") is None
+
+
+def _gradient(height: int, width: int) -> np.ndarray:
+    x = np.linspace(0, 255, width, dtype=np.float32)[None, :, None]
+    y = np.linspace(0, 255, height, dtype=np.float32)[:, None, None]
+    return np.broadcast_to((x + y) / 2, (height, width, 3)).astype(np.uint8)
+
+
+@pytest.mark.parametrize(("suffix", "shape"), [(".png", (5000, 400)), (".jpg", (300, 9000))])
+def test_very_large_images_are_scaled_down_as_they_are_read(
+    tmp_path: Path, suffix: str, shape: tuple[int, int]
+) -> None:
+    """The locator never sees a frame with a side over MAX_FRAME_SIDE (a 9000-wide JPEG is decoded at 1/2)."""
+    image = _gradient(*shape)
+    path = tmp_path / f"big{suffix}"
+    cv2.imwrite(str(path), image)
+    frame = read_image(path)
+    assert max(frame.shape[:2]) == MAX_FRAME_SIDE
+    assert frame.shape[0] / frame.shape[1] == pytest.approx(shape[0] / shape[1], rel=0.01)
+    expected = cv2.resize(image, frame.shape[1::-1], interpolation=cv2.INTER_AREA)
+    assert np.abs(frame.astype(int) - expected).mean() < 3
+    small = tmp_path / f"small{suffix}"
+    cv2.imwrite(str(small), image[:100, :100])
+    assert read_image(small).shape == (100, 100, 3)  # smaller images are left alone
+
+
+def test_video_frames_are_scaled_down_as_they_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "wide.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (4200, 64))
+    for _ in range(2):
+        writer.write(np.full((64, 4200, 3), 90, np.uint8))
+    writer.release()
+    with open_source(str(path)) as src:
+        assert [f.shape for f in src] == [(62, MAX_FRAME_SIDE, 3)] * 2
+
+
 def test_missing_path_and_empty_folder(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="no such file or folder"):
         open_source(str(tmp_path / "nothing_here"))
@@ -249,7 +338,18 @@ def test_synthetic_is_deterministic_per_seed() -> None:
     assert not np.array_equal(a[0], c[0])
 
 
-@pytest.mark.parametrize("spec", ["synth:letters=JZ", "synth:colour=red", "synth:size=12", "synth:scale=2"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "synth:letters=JZ",
+        "synth:colour=red",
+        "synth:size=12",
+        "synth:scale=2",
+        "synth:size=100000x100000",  # 30 GB canvas
+        "synth:hold=nan",
+        "synth:fps=inf",
+    ],
+)
 def test_bad_synthetic_specs(spec: str) -> None:
     with pytest.raises(SourceError):
         open_source(spec)
@@ -300,3 +400,55 @@ def test_sources_are_context_managers_and_iterable() -> None:
     with open_source("synth:letters=A,hold=0.1,gap=0") as src:
         frames: list[Any] = list(src)
     assert len(frames) == 3
+
+
+# ---------------------------------------------------------------- registry
+
+
+def test_source_kind_names_each_spec_without_opening_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_opening(*args: object, **kwargs: object) -> None:
+        raise AssertionError("nothing may be opened")
+
+    monkeypatch.setattr(sources.cv2, "VideoCapture", no_opening)
+    (tmp_path / "clip.avi").write_bytes(b"\0" * 100)  # not a video at all: only the name counts
+    cv2.imwrite(str(tmp_path / "photo.png"), _frame(1, (8, 8, 3)))
+    (tmp_path / "photo.png").rename(tmp_path / "photo.unknown")  # decodable: an image
+    (tmp_path / "data.unknown").write_bytes(b"\0" * 100)  # not an image: tried as a video
+    cases = {
+        "0": "camera",
+        "12": "camera",
+        "demo": "demo",
+        "DEMO": "demo",
+        "synth": "synthetic",
+        "synth:letters=AB": "synthetic",
+        str(tmp_path): "images",
+        str(tmp_path / "clip.avi"): "video",
+        str(tmp_path / "photo.unknown"): "images",
+        str(tmp_path / "data.unknown"): "video",
+        "": None,
+        "   ": None,
+        str(tmp_path / "missing.png"): None,
+        "\u00b2": None,  # "²".isdigit() is true, but it is no camera index
+    }
+    assert {spec: source_kind(spec) for spec in cases} == cases
+    assert set(SOURCE_KINDS) == {kind for kind in cases.values() if kind}
+
+
+def test_every_source_says_its_kind(tmp_path: Path) -> None:
+    folder = _image_folder(tmp_path)
+    video = tmp_path / "clip.avi"
+    _write_video(video, 2)
+    specs = [str(folder), str(folder / "b.png"), str(video), "demo", "synth:letters=A,hold=0.1"]
+    for spec in specs:
+        with open_source(spec) as src:
+            assert isinstance(src, FrameSource) and src.kind == source_kind(spec), spec
+    camera = CameraSource(0, capture_factory=lambda i: FakeCapture([_frame(1)]))
+    assert camera.kind == "camera" == source_kind("0")
+
+
+@pytest.mark.parametrize("spec", ["", "  "])
+def test_an_empty_source_is_refused_not_read_as_the_current_folder(spec: str) -> None:
+    with pytest.raises(SourceError, match="empty source"):
+        open_source(spec)
