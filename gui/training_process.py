@@ -24,13 +24,10 @@ from typing import Any
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 from gui.dialogs import format_metric
+from recognizer.settings import EXIT_INTERRUPTED, EXIT_OK
 
 log = logging.getLogger(__name__)
 
-#: asl-train's exit statuses (docs/CONTRACTS.md).
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
-EXIT_CANCELLED = 130
 #: What ``asl-train --control-stdin`` reads as "stop after this batch and save a checkpoint".
 CANCEL_LINE = b"cancel\n"
 #: How long a cancelled trainer gets to save its checkpoint before it is killed.
@@ -255,7 +252,7 @@ class TrainingProcess(QObject):
         crashed = exit_status == QProcess.ExitStatus.CrashExit
         if exit_code == EXIT_OK and not crashed and self._done_event is not None:
             self.run_succeeded.emit(self._done_event)
-        elif self._cancel_requested or exit_code == EXIT_CANCELLED:
+        elif self._cancel_requested or exit_code == EXIT_INTERRUPTED:
             self.run_cancelled.emit()
         else:
             message = self._error_message or (

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 from recognizer import settings
 from recognizer.errors import RecognizerError, SourceError
 from recognizer.preprocess import LETTERS, NUM_CLASSES
-from recognizer.settings import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR
+from recognizer.settings import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR
 from recognizer.storage import json_text
 from recognizer.types import FrameResult
 
@@ -34,10 +34,6 @@ if TYPE_CHECKING:
     from recognizer.sources import FrameSource, ImageSource
 
 log = logging.getLogger(__name__)
-
-#: Exit status when the reader of stdout went away (``| head -1``): 128 + SIGPIPE, what a
-#: shell reports for a Unix tool ended by that signal.
-EXIT_BROKEN_PIPE = 141
 
 
 def run_cli(prog: str, body: Callable[[], int], *, interrupted: str = "interrupted") -> int:

@@ -26,10 +26,15 @@ DEFAULT_LOCATOR: str = "mediapipe"
 #: Values of ``crop_background`` (see :func:`recognizer.crop.crop_hand`).
 CROP_BACKGROUNDS: tuple[str, ...] = ("auto", "frame", "light")
 
-#: Exit status of every CLI: success, a user error (bad input, told in one line), Ctrl-C.
+#: Exit statuses of every CLI (asl-recognize, asl-eval, asl-profile, asl-train, asl-app):
+#: success, an unexpected failure, a user error (bad input, told in one line), stopped by
+#: Ctrl-C / a cancel (128 + SIGINT), the reader of stdout went away (128 + SIGPIPE, as a
+#: shell reports a Unix tool ended by that signal).
 EXIT_OK = 0
+EXIT_FAILURE = 1
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 
 #: The most onnxruntime threads a session may ask for; more only adds memory and spinning.
 MAX_THREADS = 64

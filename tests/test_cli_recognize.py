@@ -15,7 +15,7 @@ import pytest
 from recognizer import cli
 from recognizer.pipeline import Pipeline
 from recognizer.preprocess import LETTERS, NUM_CLASSES
-from recognizer.settings import EXIT_INTERRUPTED, EXIT_USER_ERROR
+from recognizer.settings import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USER_ERROR
 from recognizer.types import HandObservation, SquareBox
 from tests.conftest import REPO_ROOT
 
@@ -246,7 +246,7 @@ def test_a_reader_that_closes_early_ends_the_run_quietly(tmp_path: Path, tiny_mo
     proc.wait(timeout=120)
     assert json.loads(first)["source"].endswith("000.png")
     assert err == "", err
-    assert proc.returncode == cli.EXIT_BROKEN_PIPE
+    assert proc.returncode == EXIT_BROKEN_PIPE
 
 
 def _interrupt_on_call(monkeypatch: pytest.MonkeyPatch, method: str, n: int) -> None:

@@ -34,15 +34,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
 
 from recognizer import paths
+from recognizer.settings import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR
 from training.config import AugmentConfig, ConfigError, TrainConfig
 from training.rundir import CONFIG, STATE, check_out_dir
 
 log = logging.getLogger("training")
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_BAD_INPUT = 2
-EXIT_CANCELLED = 130
 
 
 def default_out_dir() -> Path:
@@ -314,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args, emitter, stop)
     except KeyboardInterrupt:  # a second Ctrl-C, or one before the handlers were in place
         emitter.error("interrupted")
-        return EXIT_CANCELLED
+        return EXIT_INTERRUPTED
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -336,7 +332,7 @@ def _run(args: argparse.Namespace, emitter: _Emitter, stop: threading.Event) -> 
             load_profile_samples(config.samples)
     except (ConfigError, DatasetError) as exc:
         emitter.error(_one_line(exc))
-        return EXIT_BAD_INPUT
+        return EXIT_USER_ERROR
 
     train = _import_train_quietly()  # TensorFlow loads here, after the environment is set
 
@@ -351,7 +347,7 @@ def _run(args: argparse.Namespace, emitter: _Emitter, stop: threading.Event) -> 
         )
     except (DatasetError, ConfigError) as exc:
         emitter.error(_one_line(exc))
-        return EXIT_BAD_INPUT
+        return EXIT_USER_ERROR
     except Exception as exc:
         traceback.print_exc(file=sys.stderr)
         emitter.error(f"{exc.__class__.__name__}: {_one_line(exc)}")
@@ -361,7 +357,7 @@ def _run(args: argparse.Namespace, emitter: _Emitter, stop: threading.Event) -> 
         emitter.event({"event": "cancelled", "checkpoint": str(checkpoint) if checkpoint else None})
         if not json_mode and checkpoint is not None and (checkpoint / STATE).is_file():
             log.info("cancelled; continue with: asl-train --resume --out %s", result.out_dir)
-        return EXIT_CANCELLED
+        return EXIT_INTERRUPTED
     if stop.is_set():
         log.info("the stop came after the last epoch; the model was exported anyway")
     emitter.event(

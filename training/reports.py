@@ -8,15 +8,15 @@ process-wide backend.
 from __future__ import annotations
 
 import csv
-import json
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from recognizer.evaluate import score
 from recognizer.preprocess import LETTERS, NUM_CLASSES
+from recognizer.storage import json_text
 
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")
 
@@ -31,45 +31,39 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int = 
 def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray) -> dict[str, Any]:
     """Accuracy, balanced accuracy, top-3 accuracy and per-letter precision/recall/F1/support.
 
-    Balanced accuracy is the mean recall over the letters present in ``y_true``.
+    Scored by :func:`recognizer.evaluate.score`, as ``asl-eval`` scores photos (balanced
+    accuracy is the mean recall over the letters present in ``y_true``); precision and
+    F1, which only a test set with every letter makes meaningful, are added here.
     """
-    y_true = np.asarray(y_true, dtype=np.int64)
-    probabilities = np.asarray(probabilities)
-    if len(y_true) == 0 or probabilities.shape != (len(y_true), NUM_CLASSES):
-        raise ValueError(f"need (N, {NUM_CLASSES}) probabilities for N > 0 labels, got {probabilities.shape}")
-    y_pred = probabilities.argmax(axis=1)
-    cm = confusion_matrix(y_true, y_pred)
-    support = cm.sum(axis=1)
+    result = score(y_true, probabilities)  # ValueError for no labels or mismatched shapes
+    cm = result.confusion[:, :NUM_CLASSES]
     predicted = cm.sum(axis=0)
     correct = np.diag(cm)
-    top3 = np.argsort(-probabilities, axis=1)[:, :3]
     per_class: dict[str, dict[str, float | int]] = {}
-    recalls = []
     for i, letter in enumerate(LETTERS):
+        letter_score = result.per_letter.get(letter)
+        recall = letter_score.recall if letter_score is not None else 0.0
         precision = correct[i] / predicted[i] if predicted[i] else 0.0
-        recall = correct[i] / support[i] if support[i] else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        if support[i]:
-            recalls.append(recall)
         per_class[letter] = {
             "precision": round(float(precision), 6),
             "recall": round(float(recall), 6),
             "f1": round(float(f1), 6),
-            "support": int(support[i]),
+            "support": letter_score.n if letter_score is not None else 0,
         }
     return {
-        "test_accuracy": float(correct.sum() / len(y_true)),
-        "balanced_accuracy": float(np.mean(recalls)),
-        "test_top3_accuracy": float((top3 == y_true[:, None]).any(axis=1).mean()),
-        "n_test": len(y_true),
-        "n_test_errors": int(len(y_true) - correct.sum()),
+        "test_accuracy": result.top1,
+        "balanced_accuracy": result.balanced_accuracy,
+        "test_top3_accuracy": result.top3,
+        "n_test": result.n_images,
+        "n_test_errors": int(result.n_images - correct.sum()),
         "per_class": per_class,
     }
 
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:
-    """Indented, key-sorted JSON."""
-    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    """Indented, key-sorted JSON (NaN and infinities as null: the file stays valid JSON)."""
+    path.write_text(json_text(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def write_confusion_csv(path: Path, cm: np.ndarray) -> None:
@@ -148,8 +142,3 @@ def plot_curves(path: Path, history: Sequence[Mapping[str, float]], best_epoch: 
     fig.suptitle("training curves")
     fig.tight_layout()
     fig.savefig(path)
-
-
-def finite_or_none(value: float) -> float | None:
-    """JSON has no NaN/inf: map them to null."""
-    return float(value) if math.isfinite(value) else None
