@@ -308,6 +308,8 @@ def recognize_main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(args.verbose)
     if args.top < 1:
         return _error(parser.prog, "--top must be at least 1")
+    if args.seconds is not None and not (math.isfinite(args.seconds) and args.seconds > 0):
+        return _error(parser.prog, f"--seconds must be a positive number of seconds, got {args.seconds}")
     return run_cli(parser.prog, lambda: _recognize(args))
 
 

@@ -411,3 +411,10 @@ def test_asl_eval_checks_the_report_path_before_evaluating(
         assert cli.eval_main([str(tree), "--json", str(report), "--no-progress", *engine]) == EXIT_USER_ERROR
         line = _one_error_line(capsys.readouterr().err, "asl-eval")
         assert f"{report}: cannot write the report" in line and why in line
+
+
+@pytest.mark.parametrize("seconds", ["nan", "inf", "0", "-1"])
+def test_seconds_must_be_a_positive_finite_number(seconds: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # "nan" used to be accepted: `elapsed >= nan` is never true, so a camera ran forever.
+    assert cli.recognize_main(["demo", "--seconds", seconds]) == EXIT_USER_ERROR
+    assert "--seconds must be a positive number" in capsys.readouterr().err
