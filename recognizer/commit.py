@@ -19,11 +19,18 @@ Rules (each one tested in ``tests/test_commit.py``):
   the two Ls. Holding a letter for a long time therefore never repeats it.
 * **Space**: once the hand has been gone for ``space_after_seconds``, a space
   is appended, once per absence, and never at the start or after a space.
+* **Evidence**: each committed letter keeps the mean of the raw probability
+  vectors of the frames (with a hand) of the hold that committed it, from the
+  frame the letter became the smoothed best up to the commit.
+  :attr:`LetterCommitter.evidence` is aligned with :attr:`~LetterCommitter.text`
+  (None for spaces and for text put in by :meth:`~LetterCommitter.replace`);
+  :meth:`~LetterCommitter.words` gives each word with its (n_letters, 24)
+  matrix for :mod:`recognizer.words`. Every edit changes text and evidence together.
 
 All times are the caller's timestamps in seconds (monotonic); nothing here
 reads a clock or sleeps, so the rules are tested with scripted sequences.
 A lock makes ``update`` (worker thread) safe against ``space``/``backspace``/
-``clear`` (GUI thread).
+``clear``/``replace``/``undo`` and the readers (GUI thread).
 """
 
 from __future__ import annotations
@@ -57,6 +64,67 @@ class PendingLetter:
     committed: bool  # already committed during this hold (waiting for a release)
 
 
+@dataclass(frozen=True, eq=False)
+class LetterEvidence:
+    """What the classifier saw while one letter was held."""
+
+    letter: str
+    probabilities: np.ndarray  # (NUM_CLASSES,) float64, read-only: mean over the hold's frames with a hand
+    frames: int  # how many frames were averaged
+
+    @classmethod
+    def from_frames(cls, letter: str, total: np.ndarray, frames: int) -> LetterEvidence:
+        mean = np.asarray(total, dtype=np.float64) / max(1, frames)
+        mean.setflags(write=False)
+        return cls(letter, mean, frames)
+
+
+@dataclass(frozen=True, eq=False)
+class SpelledWord:
+    """One word of the spelled text (letters between spaces) with its evidence."""
+
+    text: str
+    start: int  # index of its first character in the committer's text
+    evidence: tuple[LetterEvidence | None, ...]  # per character; None: put in by hand, not signed
+
+    @property
+    def end(self) -> int:
+        """Index just past its last character (``text[start:end]``)."""
+        return self.start + len(self.text)
+
+    @property
+    def signed(self) -> bool:
+        """Every letter was signed (none put in by hand)."""
+        return all(e is not None for e in self.evidence)
+
+    def probabilities(self) -> np.ndarray | None:
+        """The (n_letters, NUM_CLASSES) matrix for the word decoder.
+
+        Signed letters give their evidence; letters put in by hand are certain
+        (one-hot). None when a character is not one of the 24 letters (J, Z,
+        digits...): such a word is not a spelling to decode.
+        """
+        rows = np.zeros((len(self.text), NUM_CLASSES), dtype=np.float64)
+        for i, (char, evidence) in enumerate(zip(self.text, self.evidence, strict=True)):
+            if evidence is not None:
+                rows[i] = evidence.probabilities
+            elif char in LETTERS:
+                rows[i, LETTERS.index(char)] = 1.0
+            else:
+                return None
+        return rows
+
+
+@dataclass(frozen=True, eq=False)
+class TextEdit:
+    """A replacement made by :meth:`LetterCommitter.replace`, for :meth:`LetterCommitter.undo`."""
+
+    start: int
+    old_text: str
+    old_evidence: tuple[LetterEvidence | None, ...]
+    new_text: str
+
+
 class LetterCommitter:
     """Commit letters that are held steadily; add spaces when the hand goes away.
 
@@ -78,6 +146,7 @@ class LetterCommitter:
     ) -> None:
         self._lock = threading.Lock()
         self._text = ""
+        self._evidence: list[LetterEvidence | None] = []  # one per character of _text
         self.configure(
             hold_seconds=hold_seconds,
             threshold=threshold,
@@ -119,6 +188,8 @@ class LetterCommitter:
         self._candidate: str | None = None
         self._candidate_conf = 0.0
         self._candidate_since = 0.0
+        self._hold_sum = np.zeros(NUM_CLASSES, dtype=np.float64)  # raw probabilities since _candidate_since
+        self._hold_frames = 0
         self._committed_this_hold = False
         self._hand_gone_since: float | None = None
         self._space_done = False
@@ -131,22 +202,77 @@ class LetterCommitter:
         """Everything committed (or typed with space/backspace) so far."""
         return self._text
 
+    @property
+    def evidence(self) -> tuple[LetterEvidence | None, ...]:
+        """Per character of :attr:`text`: the signed letter's evidence, None for spaces and edits."""
+        with self._lock:
+            return tuple(self._evidence)
+
+    def words(self) -> list[SpelledWord]:
+        """The words of the text (runs of non-space characters) with their evidence, in order."""
+        with self._lock:
+            text, evidence = self._text, tuple(self._evidence)
+        out = []
+        start = 0
+        for part in text.split(SPACE):
+            if part:
+                out.append(SpelledWord(part, start, evidence[start : start + len(part)]))
+            start += len(part) + 1
+        return out
+
+    def _append(self, char: str, evidence: LetterEvidence | None) -> None:
+        self._text += char
+        self._evidence.append(evidence)
+
     def space(self) -> None:
         """Append a space by hand (ignored at the start or right after a space)."""
         with self._lock:
             if self._text and not self._text.endswith(SPACE):
-                self._text += SPACE
+                self._append(SPACE, None)
 
     def backspace(self) -> None:
         """Remove the last character, if any."""
         with self._lock:
             self._text = self._text[:-1]
+            del self._evidence[len(self._text) :]
 
     def clear(self) -> None:
         """Forget the text and the current hold."""
         with self._lock:
             self._text = ""
+            self._evidence = []
             self._reset_state()
+
+    def replace(self, start: int, end: int, text: str) -> TextEdit:
+        """Replace ``text[start:end]`` by ``text`` put in by hand (e.g. an accepted suggestion).
+
+        The new characters have no evidence (None). ``start == end == len(text)``
+        appends. Returns the edit, for :meth:`undo`.
+
+        Raises:
+            ValueError: the range is not within the text.
+        """
+        with self._lock:
+            if not 0 <= start <= end <= len(self._text):
+                raise ValueError(f"range {start}:{end} is not within the text ({len(self._text)} characters)")
+            edit = TextEdit(start, self._text[start:end], tuple(self._evidence[start:end]), text)
+            self._text = self._text[:start] + text + self._text[end:]
+            self._evidence[start:end] = [None] * len(text)
+            return edit
+
+    def undo(self, edit: TextEdit) -> bool:
+        """Put back what ``edit`` replaced, evidence included.
+
+        Letters committed after the edit stay. Returns False (and changes
+        nothing) when the edited characters are no longer where the edit left them.
+        """
+        with self._lock:
+            end = edit.start + len(edit.new_text)
+            if end > len(self._text) or self._text[edit.start : end] != edit.new_text:
+                return False
+            self._text = self._text[: edit.start] + edit.old_text + self._text[end:]
+            self._evidence[edit.start : end] = list(edit.old_evidence)
+            return True
 
     def reset(self) -> None:
         """Forget the current hold and smoothing window but keep the text (e.g. a new source)."""
@@ -200,6 +326,9 @@ class LetterCommitter:
                 self._release()
                 self._candidate = letter
                 self._candidate_since = t
+            if self._candidate is not None and probs is not None and not self._committed_this_hold:
+                self._hold_sum += probs
+                self._hold_frames += 1
             if prediction is None:
                 return self._update_no_hand(t)
             self._hand_gone_since = None
@@ -209,15 +338,18 @@ class LetterCommitter:
             self._candidate_conf = conf
             if not self._committed_this_hold and t - self._candidate_since >= self.hold_seconds:
                 self._committed_this_hold = True
-                self._text += self._candidate
-                log.debug("committed %r at %.3f", self._candidate, t)
-                return self._candidate
+                letter = self._candidate
+                self._append(letter, LetterEvidence.from_frames(letter, self._hold_sum, self._hold_frames))
+                log.debug("committed %r at %.3f", letter, t)
+                return letter
             return None
 
     def _release(self) -> None:
         self._candidate = None
         self._candidate_conf = 0.0
         self._committed_this_hold = False
+        self._hold_sum.fill(0.0)
+        self._hold_frames = 0
 
     def _update_no_hand(self, t: float) -> str | None:
         if self._hand_gone_since is None:
@@ -229,6 +361,6 @@ class LetterCommitter:
         ):
             self._space_done = True
             if self._text and not self._text.endswith(SPACE):
-                self._text += SPACE
+                self._append(SPACE, None)
                 return SPACE
         return None
