@@ -29,10 +29,12 @@ from recognizer.storage import json_text
 from recognizer.types import FrameResult
 
 if TYPE_CHECKING:
+    from recognizer.commit import SpelledWord
     from recognizer.evaluate import EvalResult
     from recognizer.pipeline import Pipeline, PipelineConfig
     from recognizer.profile import PersonalModel
     from recognizer.sources import FrameSource, ImageSource
+    from recognizer.words import WordDecoder
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +226,7 @@ def _recognize_stream(
     """
     pipeline.reset()
     pipeline.committer.clear()
+    decoder = _word_decoder() if args.words else None
     start = time.monotonic()
     frames = 0
     interrupted = False
@@ -249,6 +252,12 @@ def _recognize_stream(
                         "text": result.text,
                     }
                     print(json_text(record), file=out, flush=True)
+                    if decoder is not None and result.committed == " ":
+                        spelled = pipeline.committer.words()
+                        if spelled:
+                            record = {"source": spec, "event": "word", "t": round(t, 3)}
+                            record.update(_word_record(spelled[-1], decoder))
+                            print(json_text(record), file=out, flush=True)
     except KeyboardInterrupt:
         interrupted = True
     text = pipeline.committer.text
@@ -260,12 +269,53 @@ def _recognize_stream(
             "text": text,
             "seconds": round(time.monotonic() - start, 3),
         }
+        if decoder is not None:
+            decoded_words = [_word_record(word, decoder) for word in pipeline.committer.words()]
+            record["words"] = decoded_words
+            record["decoded"] = " ".join(w["decoded"] for w in decoded_words)
         print(json_text(record), file=out)
+    elif decoder is not None:
+        decoded = " ".join(_word_record(word, decoder)["decoded"] for word in pipeline.committer.words())
+        print(f"{spec}  {text.strip()}  ->  {decoded}", file=out)
     else:
         print(f"{spec}  {text.strip()}", file=out)
     out.flush()
     if interrupted:
         raise KeyboardInterrupt
+
+
+def _word_decoder() -> WordDecoder:
+    """The decoder with the bundled lists and the user's own words (read, never written here)."""
+    from recognizer.paths import user_data_dir
+    from recognizer.words import UserDictionary, WordDecoder
+
+    return WordDecoder(user_dictionary=UserDictionary.in_folder(user_data_dir()))
+
+
+def _word_record(word: SpelledWord, decoder: WordDecoder) -> dict[str, Any]:
+    """A spelled word, what it decodes to and the three suggestions (letters as signed among them).
+
+    A word with a character the decoder cannot weigh (J, Z, a digit typed in) is kept as it is.
+    """
+    probabilities = word.probabilities()
+    record: dict[str, Any] = {
+        "letters": word.text,
+        "decoded": word.text,
+        "confidence": None,
+        "suggestions": [],
+    }
+    if probabilities is None:
+        return record
+    decoding = decoder.decode(probabilities, k=3, letters=word.text)
+    record.update(
+        decoded=decoding.top.text,
+        confidence=round(decoding.confidence, 4),
+        suggestions=[
+            {"text": s.text, "p": round(s.probability, 4), "kind": s.kind, "literal": s.is_literal}
+            for s in decoding.suggestions
+        ],
+    )
+    return record
 
 
 def _open_for_recognize(spec: str) -> FrameSource:
@@ -303,6 +353,12 @@ def recognize_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=3, help="how many letters to list per image (default 3)")
     parser.add_argument(
         "--seconds", type=float, default=None, help="stop a camera (or any stream) after this long"
+    )
+    parser.add_argument(
+        "--words",
+        action="store_true",
+        help="streams: also decode each spelled word against the word and name lists "
+        "(the letters as signed are kept beside it)",
     )
     _add_engine_args(parser)
     args = parser.parse_args(argv)
