@@ -25,14 +25,15 @@ wrong letter. Then, with no further inference, spelling is simulated:
   right (it cannot be better than the letters); the columns to watch are how
   often a right reading is changed, and how often it would be auto-replaced.
 
-Letter channel: the decoder reads each row through a
-:class:`recognizer.words.LetterChannel`, the model's confusions on real photos
-(a signed T read as M...). Fitted on some photos, it must not be scored on the
-same ones, so the benchmark cross-fits: ``kstest`` photos are read through a
-channel fitted on ``kstrain`` photos and ``kstrain`` and ``ecab`` photos
-through one fitted on ``kstest`` (``ecab`` photos carry no licence and are
-never fitted on). The bundled channel (``--fit-channel``) is fitted on
-``kstrain`` + ``kstest``. Rows "no channel" decode the readings as they are.
+Letter channel: the decoder reads each row through the shipped handshape prior
+(:meth:`recognizer.words.LetterChannel.handshapes`: letters of alike handshape
+are some evidence for each other; written from the handshapes, its one number
+``eps`` chosen on the ``kstrain`` photos). Rows "no channel" decode the readings
+as they are. Rows "channel fitted on dev photos (not shipped)" are an
+experiment: a 24 x 24 confusion table fitted on dev photos, cross-fitted
+(``kstest`` photos through a fit on ``kstrain``, ``kstrain`` and ``ecab``
+through one on ``kstest``). The dev photos are for evaluation, never training
+data for anything shipped, so that table is not in the product.
 
 Each row: letter accuracy; the words right letter by letter (the letters as
 read, what the app showed before); the decoder's top-1 and top-3 (its three
@@ -42,11 +43,11 @@ Three photo pools: ``kstrain`` (several signers and rooms; the weights are
 tuned on it), ``kstest`` + ``ecab`` (held out from the tuning) and all photos
 (the issue's headline).
 
-``--grid`` re-chooses the decoder weights and the channel smoothing on the
+``--grid`` re-chooses the decoder weights and the handshape ``eps`` on the
 ``kstrain`` pool, one at a time over a small grid (two passes), maximising
 top-1 over the words with 10% edits, the names and the names in no list.
 
-    python benchmarks/eval_words.py DIR [--json PATH] [--grid] [--fit-channel] [--cache PROBS.npz]
+    python benchmarks/eval_words.py DIR [--json PATH] [--grid [--eps-only]] [--cache PROBS.npz]
 """
 
 from __future__ import annotations
@@ -67,13 +68,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from recognizer.preprocess import LETTERS, NUM_CLASSES  # noqa: E402
-from recognizer.words import CHANNEL_FILE, DecoderWeights, LetterChannel, Lexicon, WordDecoder  # noqa: E402
+from recognizer.words import HANDSHAPE_EPS, DecoderWeights, LetterChannel, Lexicon, WordDecoder  # noqa: E402
 
 SEED = 13
 N_WORDS, WORDS_FROM, HARD_WORDS_FROM, N_NAMES, NAMES_FROM = 1000, 3000, 10_000, 300, 1000
 MIN_LEN, MAX_LEN = 3, 8
 EDIT_EVERY = 10  # the "10%" row: every tenth word has a letter doubled or dropped
-#: The channel's smoothing, chosen with --grid (see benchmarks/WORDS.md).
+#: The experiment channel's smoothing (fitted on dev photos, not shipped; see benchmarks/WORDS.md).
 CHANNEL_SMOOTHING = 0.005
 TUNE_POOL = "kstrain"
 HEADLINE_POOL = "all dev photos"
@@ -90,7 +91,7 @@ GRID: dict[str, tuple[float, ...]] = {
     "names_share": (0.001, 0.003, 0.01, 0.03, 0.1),
     "literal_prior": (-6.0, -9.0, -12.0, -15.0, -20.0),
     "probability_floor": (1e-4, 1e-3, 3e-3, 1e-2),
-    "channel_smoothing": (0.005, 0.02, 0.05, 0.1),
+    "handshape_eps": (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
 }
 
 
@@ -155,39 +156,47 @@ def load_or_extract(root: Path, cache: Path | None) -> PhotoProbabilities:
     return photos
 
 
-# -- the letter channel, cross-fitted ---------------------------------------------------------------
+# -- the experiment: a letter channel fitted on dev photos, cross-fitted (NOT shipped) -----------------
 
 FIT_SOURCES = ("kstrain", "kstest")  # ecab photos carry no licence: never fitted on
 
 
 def fit_channel(photos: PhotoProbabilities, sources: Iterable[str], smoothing: float) -> LetterChannel:
+    """A[c, k] = P(read k | signed c) / P(read k) from photos of ``sources``: an experiment, never shipped.
+
+    Each letter's mean probability vector, mixed with ``smoothing`` uniform,
+    divided by its mean over letters. The dev photos are for evaluating, not
+    for fitting anything shipped: this row only shows what such a fit could give.
+    """
     mask = np.isin(photos.sources, list(sources))
-    return LetterChannel.fit(
-        photos.probabilities[mask],
-        photos.labels[mask],
-        smoothing,
-        model_sha256=photos.model_sha256,
-        description=(
-            f"fitted by benchmarks/eval_words.py on the {int(mask.sum())} {' + '.join(sources)} photos of"
-            f" real_hands_dev through the default pipeline, smoothing {smoothing:g}"
-        ),
-    )
+    probs, labels = photos.probabilities[mask].astype(np.float64), photos.labels[mask]
+    mean = np.stack([probs[labels == c].mean(axis=0) for c in range(NUM_CLASSES)])
+    mean = (1 - smoothing) * mean + smoothing / NUM_CLASSES
+    return LetterChannel(mean / mean.mean(axis=0), f"fitted on {' + '.join(sources)} dev photos (experiment)")
 
 
-def cross_fitted_evidence(photos: PhotoProbabilities, smoothing: float | None) -> np.ndarray:
+def cross_fitted_evidence(photos: PhotoProbabilities, smoothing: float) -> np.ndarray:
     """Each photo's probabilities read through a channel fitted on photos of the other source.
 
     ``kstest`` photos through the ``kstrain`` fit; ``kstrain`` and ``ecab``
-    through the ``kstest`` fit. ``smoothing`` None: the readings as they are.
+    through the ``kstest`` fit.
     """
-    if smoothing is None:
-        return photos.probabilities.astype(np.float64)
     out = np.empty(photos.probabilities.shape, np.float64)
     for scored, fitted_on in (("kstest", "kstrain"), ("kstrain", "kstest"), ("ecab", "kstest")):
         mask = photos.sources == scored
         if mask.any():
             out[mask] = fit_channel(photos, (fitted_on,), smoothing).apply(photos.probabilities[mask])
     return out
+
+
+def evidence(photos: PhotoProbabilities, channel: str, eps: float = HANDSHAPE_EPS) -> np.ndarray:
+    """Rows as the decoder sees them: "prior" (the shipped handshape prior, ``eps``), "none", "fitted"."""
+    raw = photos.probabilities.astype(np.float64)
+    if channel == "prior":
+        return LetterChannel.handshapes(eps).apply(raw)
+    if channel == "fitted":
+        return cross_fitted_evidence(photos, CHANNEL_SMOOTHING)
+    return raw
 
 
 # -- what is spelled -----------------------------------------------------------------------------------
@@ -353,7 +362,7 @@ def pool_indices(photos: PhotoProbabilities, sources: Iterable[str] | None) -> n
 @dataclass(frozen=True)
 class WordsReport:
     weights: DecoderWeights
-    channel_smoothing: float | None
+    handshape_eps: float
     rows: list[RowResult]
     decode_ms_median: float
     decode_ms_p95: float
@@ -365,7 +374,7 @@ class WordsReport:
     def to_dict(self) -> dict[str, object]:
         return {
             "weights": dataclasses.asdict(self.weights),
-            "channel_smoothing": self.channel_smoothing,
+            "handshape_eps": self.handshape_eps,
             "rows": [r.to_dict() for r in self.rows],
             "decode_ms": {
                 "median": round(self.decode_ms_median, 3),
@@ -375,44 +384,48 @@ class WordsReport:
         }
 
 
-#: (row, what is spelled (a Targets field), edits, through the channel)
-Row = tuple[str, str, str, bool]
+#: (row, what is spelled (a Targets field), edits, channel: "prior" (shipped), "none" or "fitted")
+Row = tuple[str, str, str, str]
 ROWS: tuple[Row, ...] = (
-    ("words", "words", "none", True),
-    ("words, 10% with a letter doubled or dropped", "words", "tenth", True),
-    ("words, each with a letter doubled or dropped", "words", "all", True),
-    ("words of the 10,000 most frequent", "hard_words", "none", True),
-    ("names", "names", "none", True),
-    ("names in no list", "unlisted", "none", True),
+    ("words", "words", "none", "prior"),
+    ("words, 10% with a letter doubled or dropped", "words", "tenth", "prior"),
+    ("words, each with a letter doubled or dropped", "words", "all", "prior"),
+    ("words of the 10,000 most frequent", "hard_words", "none", "prior"),
+    ("names", "names", "none", "prior"),
+    ("names in no list", "unlisted", "none", "prior"),
 )
 NO_CHANNEL_ROWS: tuple[Row, ...] = (
-    ("words, no channel", "words", "none", False),
-    ("names, no channel", "names", "none", False),
+    ("words, no channel", "words", "none", "none"),
+    ("names, no channel", "names", "none", "none"),
+    ("words, channel fitted on dev photos (not shipped)", "words", "none", "fitted"),
+    ("names, channel fitted on dev photos (not shipped)", "names", "none", "fitted"),
 )
 
 
 def simulate(
     photos: PhotoProbabilities,
     weights: DecoderWeights | None = None,
-    channel_smoothing: float | None = CHANNEL_SMOOTHING,
+    eps: float = HANDSHAPE_EPS,
     pools: dict[str, tuple[str, ...] | None] | None = None,
     rows: tuple[Row, ...] = ROWS,
     extra_rows: tuple[Row, ...] = NO_CHANNEL_ROWS,
     seed: int = SEED,
 ) -> WordsReport:
-    """The benchmark's ``rows`` for each photo pool (default: all three), ``extra_rows`` for the headline pool."""
-    # The decoder carries a channel that changes nothing, so the decode times include applying one.
+    """The benchmark's ``rows`` for each photo pool (default: all three), ``extra_rows`` for every pool too.
+
+    The rows are read through the channel before decoding; the decoder carries
+    a channel that changes nothing, so the decode times include applying one.
+    """
     identity = LetterChannel(np.eye(NUM_CLASSES))
     decoder = WordDecoder(weights=weights, channel=identity)
     spelled = targets(decoder.lexicon, seed)
     unlisted = WordDecoder(without(decoder.lexicon, spelled.unlisted), decoder.weights, channel=identity)
-    through = cross_fitted_evidence(photos, channel_smoothing)
-    raw = cross_fitted_evidence(photos, None)
+    kinds = {r[3] for r in (*rows, *extra_rows)}
+    read = {kind: evidence(photos, kind, eps) for kind in kinds}
     results, times = [], []
     for pool_name, sources in (pools or POOLS).items():
         pool = pool_indices(photos, sources)
-        pool_rows = rows + (extra_rows if pool_name == HEADLINE_POOL else ())
-        for row_name, what, edit, channel in pool_rows:
+        for row_name, what, edit, channel in rows + extra_rows:
             n = [r[1:3] for r in (*ROWS, *NO_CHANNEL_ROWS)].index((what, edit))  # same draws in every pool
             trials = make_trials(photos, pool, getattr(spelled, what), seed + 101 * n, edit)
             row, row_times = score_trials(
@@ -420,14 +433,14 @@ def simulate(
                 pool_name,
                 trials,
                 photos,
-                through if channel else raw,
+                read[channel],
                 unlisted if what == "unlisted" else decoder,
             )
             results.append(row)
             times += row_times
     return WordsReport(
         weights=decoder.weights,
-        channel_smoothing=channel_smoothing,
+        handshape_eps=eps,
         rows=results,
         decode_ms_median=float(np.median(times)),
         decode_ms_p95=float(np.percentile(times, 95)),
@@ -447,7 +460,7 @@ def issue_baseline(photos: PhotoProbabilities, seed: int = SEED) -> dict[str, di
     top = sorted(lexicon.words, key=lambda w: -lexicon.words[w])[:20_000]
     simple = Lexicon({w: lexicon.words[w] for w in top}, {})
     spelled = targets(lexicon, seed)
-    raw = cross_fitted_evidence(photos, None)
+    raw = evidence(photos, "none")
     out: dict[str, dict[str, float]] = {}
     for what in ("words", "hard_words"):
         n = [r[1:3] for r in ROWS].index((what, "none"))  # the same draws as the report's row
@@ -462,7 +475,8 @@ def issue_baseline(photos: PhotoProbabilities, seed: int = SEED) -> dict[str, di
                 literal_prior=-1e6,
                 probability_floor=1e-4,
             )
-            row, _ = score_trials("issue", HEADLINE_POOL, trials, photos, raw, WordDecoder(simple, weights))
+            decoder = WordDecoder(simple, weights, channel=None)
+            row, _ = score_trials("issue", HEADLINE_POOL, trials, photos, raw, decoder)
             out[what][f"{weight:g}"] = row.top1
     return out
 
@@ -470,41 +484,45 @@ def issue_baseline(photos: PhotoProbabilities, seed: int = SEED) -> dict[str, di
 TUNE_ROWS = (ROWS[1], ROWS[4], ROWS[5])
 
 
-def tuning_score(photos: PhotoProbabilities, weights: DecoderWeights, channel_smoothing: float) -> float:
+def tuning_score(photos: PhotoProbabilities, weights: DecoderWeights, eps: float) -> float:
     """Top-1 over the words with 10% edits, the names and the names in no list, on the kstrain photos.
 
     Other samples and draws than the report's (another seed).
     """
-    report = simulate(
-        photos, weights, channel_smoothing, {TUNE_POOL: (TUNE_POOL,)}, TUNE_ROWS, (), seed=SEED + 7
-    )
+    report = simulate(photos, weights, eps, {TUNE_POOL: (TUNE_POOL,)}, TUNE_ROWS, (), seed=SEED + 7)
     return sum(r.top1 * r.n for r in report.rows) / sum(r.n for r in report.rows)
 
 
 def grid_search(
-    photos: PhotoProbabilities, start: DecoderWeights, smoothing: float, passes: int = 2
+    photos: PhotoProbabilities,
+    start: DecoderWeights,
+    eps: float,
+    passes: int = 2,
+    fields: tuple[str, ...] | None = None,
 ) -> list[dict[str, object]]:
-    """Coordinate-wise search over :data:`GRID` from ``start``; every setting tried, in order, the best last."""
+    """Coordinate-wise search over :data:`GRID` (``fields`` of it) from ``start``; every setting tried, the best last."""
 
-    def setting(weights: DecoderWeights, smooth: float) -> dict[str, float]:
-        return {**dataclasses.asdict(weights), "channel_smoothing": smooth}
+    def setting(weights: DecoderWeights, eps: float) -> dict[str, float]:
+        return {**dataclasses.asdict(weights), "handshape_eps": eps}
 
-    best = setting(start, smoothing)
-    best_score = tuning_score(photos, start, smoothing)
+    best = setting(start, eps)
+    best_score = tuning_score(photos, start, eps)
     tried: list[dict[str, object]] = [{**best, "score": best_score}]
     print(f"  start {best_score:.4f} {best}", file=sys.stderr)
     for _ in range(passes):
         for field, values in GRID.items():
+            if fields is not None and field not in fields:
+                continue
             for value in values:
                 if best[field] == value:
                     continue
                 candidate = {**best, field: value}
-                smooth = candidate.pop("channel_smoothing")
-                score = tuning_score(photos, DecoderWeights(**candidate), smooth)
-                tried.append({**candidate, "channel_smoothing": smooth, "score": score})
+                eps_value = candidate.pop("handshape_eps")
+                score = tuning_score(photos, DecoderWeights(**candidate), eps_value)
+                tried.append({**candidate, "handshape_eps": eps_value, "score": score})
+                print(f"  {field}={value}: {score:.4f}", file=sys.stderr)
                 if score > best_score:
-                    best, best_score = {**candidate, "channel_smoothing": smooth}, score
-                    print(f"  better {best_score:.4f} {field}={value}", file=sys.stderr)
+                    best, best_score = {**candidate, "handshape_eps": eps_value}, score
     tried.append({**best, "score": best_score, "best": True})
     return tried
 
@@ -517,7 +535,7 @@ def pct(x: float) -> str:
 
 
 def print_report(report: WordsReport) -> None:
-    print(f"weights: {report.weights}, channel smoothing {report.channel_smoothing}")
+    print(f"weights: {report.weights}, handshape eps {report.handshape_eps}")
     print(
         f"{'pool':26s} {'row':46s} {'n':>5s} {'letters':>8s} {'literal':>8s} {'top-1':>7s} {'top-3':>7s}"
         f" {'right->changed':>15s} {'auto@0.9':>9s}"
@@ -539,23 +557,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dir", type=Path, help="folder-per-letter tree of photos (A/, B/, ...)")
     parser.add_argument("--json", type=Path, help="write the report here")
     parser.add_argument("--grid", action="store_true", help="re-choose the weights on the kstrain photos")
-    parser.add_argument(
-        "--fit-channel", action="store_true", help=f"fit the bundled letter channel ({CHANNEL_FILE.name})"
-    )
+    parser.add_argument("--eps-only", action="store_true", help="with --grid: choose only the handshape eps")
     parser.add_argument("--cache", type=Path, help="keep the photos' probabilities in this .npz")
     args = parser.parse_args(argv)
     photos = load_or_extract(args.dir, args.cache)
-    weights, smoothing = DecoderWeights(), CHANNEL_SMOOTHING
+    weights, eps = DecoderWeights(), HANDSHAPE_EPS
     tried = None
     if args.grid:
-        tried = grid_search(photos, weights, smoothing)
+        tried = grid_search(
+            photos,
+            weights,
+            eps,
+            passes=1 if args.eps_only else 2,
+            fields=("handshape_eps",) if args.eps_only else None,
+        )
         best = {k: v for k, v in tried[-1].items() if k not in ("score", "best")}
-        smoothing = float(best.pop("channel_smoothing"))  # type: ignore[arg-type]
+        eps = float(best.pop("handshape_eps"))  # type: ignore[arg-type]
         weights = DecoderWeights(**best)  # type: ignore[arg-type]
-    if args.fit_channel:
-        fit_channel(photos, FIT_SOURCES, smoothing).save(CHANNEL_FILE)
-        print(f"wrote {CHANNEL_FILE}")
-    report = simulate(photos, weights, smoothing)
+    report = simulate(photos, weights, eps)
     print_report(report)
     baseline = issue_baseline(photos)
     print("the issue's simple decoder, words, all photos, top-1 by frequency weight:", baseline)

@@ -3,8 +3,9 @@
 The committer keeps, for every signed letter, the classifier's probabilities
 averaged over the hold (:class:`recognizer.commit.SpelledWord`). A word of
 ``n`` letters is then an ``(n, 24)`` matrix; read through the model's
-:class:`LetterChannel` (its systematic confusions on real photos) it becomes
-``P``, and :class:`WordDecoder` scores every candidate ``w`` it knows:
+:class:`LetterChannel` (by default the handshape prior: letters of alike
+handshape, such as the fist letters A, E, M, N, S, T, are some evidence for each
+other) it becomes ``P``, and :class:`WordDecoder` scores every candidate ``w`` it knows:
 
     score(w) = sum_i log max(P[i, w_i], floor)  +  frequency_weight * log f(w)  [+ edit cost]
 
@@ -30,8 +31,6 @@ touches a GUI; the word lists load on the first decoder built.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import logging
 import re
 import threading
@@ -50,7 +49,6 @@ log = logging.getLogger(__name__)
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
 WORDS_FILE = LEXICON_DIR / "en_words.txt"
 NAMES_FILE = LEXICON_DIR / "first_names.txt"
-CHANNEL_FILE = LEXICON_DIR / "letter_channel.json"
 #: The user dictionary's file name inside the user data folder.
 USER_DICTIONARY_NAME = "user_words.txt"
 
@@ -138,28 +136,60 @@ def _read_pairs(path: Path) -> list[tuple[str, float]]:
 
 
 class ChannelError(RecognizerError):
-    """A letter channel file that cannot be used (damaged, other letters, wrong shape)."""
+    """A letter channel that cannot be used (wrong shape, negative or non-finite weights)."""
+
+
+#: Letters whose handshapes are alike, written from the handshapes (``recognizer/handshapes.py``
+#: DESCRIPTIONS), not from any photos: a reading of one is some evidence for the others. Groups
+#: may overlap (K is in two). Each with the handshape reason it is a group.
+HANDSHAPE_GROUPS: tuple[tuple[str, str], ...] = (
+    # A closed fist; only where the thumb lies differs: alongside (A), under the bent fingertips
+    # (E), under three or two folded fingers (M, N), across the front (S), between index and middle (T).
+    ("AEMNST", "closed fist, the thumb placed differently"),
+    # Index and middle fingers up: together (U), spread (V), crossed (R), thumb between them (K).
+    ("KRUV", "index and middle fingers up"),
+    # Index (G) or index and middle (H) pointing sideways from a curled hand.
+    ("GH", "fingers pointing sideways"),
+    # The two letters pointing down: P is K turned down, Q is G turned down.
+    ("PQ", "fingers pointing down"),
+    ("KP", "P is K pointing down"),
+    ("GQ", "Q is G pointing down"),
+    # Curved fingers nearly meeting the thumb (C) or meeting it (O).
+    ("CO", "curved hand, fingertips at the thumb"),
+    # One index finger raised from a curled hand: straight (D), with the thumb out (L), hooked (X).
+    ("DLX", "index finger raised alone"),
+    # The little finger out from a fist, without (I) or with (Y) the thumb.
+    ("IY", "little finger out"),
+    # Three or four fingers straight up: four together (B), three spread (W), three with the
+    # index closing a circle on the thumb (F).
+    ("BFW", "three or four fingers up"),
+)
+#: How much of a reading counts as evidence spread over its handshape group (chosen on the
+#: kstrain photos with ``benchmarks/eval_words.py --grid``; see benchmarks/WORDS.md).
+HANDSHAPE_EPS = 0.6
+
+
+def handshape_alike() -> np.ndarray:
+    """(24, 24) 0/1: 1 where two letters share a :data:`HANDSHAPE_GROUPS` group (and on the diagonal)."""
+    alike = np.eye(NUM_CLASSES)
+    for letters, _why in HANDSHAPE_GROUPS:
+        idx = [LETTERS.index(c) for c in letters]
+        alike[np.ix_(idx, idx)] = 1.0
+    return alike
 
 
 @dataclass(frozen=True, eq=False)
 class LetterChannel:
-    """How the classifier's readings relate to the letters really signed.
+    """How a classifier's readings relate to the letters really signed.
 
-    On real photos the classifier's mistakes are systematic (the bundled model
-    reads a signed T as M or N, K as V...), so a reading of M is evidence for
-    T too. With ``A[c, k] = P(reading k | signed c) / P(reading k)`` (the mean
-    probability vector over photos of letter c, smoothed, divided by its mean
-    over letters), the evidence for letter c in a reading ``p`` is
-    ``sum_k p[k] * A[c, k]``: :meth:`apply` turns each row into that, normalised.
-
-    A channel describes one model's readings without a personal profile:
-    :meth:`for_model` gives the bundled one only for the model it was fitted
-    on (by the ONNX file's SHA-256). Fitted by ``benchmarks/eval_words.py
-    --fit-channel`` on the dev photos.
+    ``matrix[c, k]`` weighs a reading of letter k as evidence for a signed
+    letter c; the evidence for c in a reading ``p`` is ``sum_k p[k] * A[c, k]``:
+    :meth:`apply` turns each row into that, normalised. The default,
+    :meth:`handshapes`, is written from the handshapes, not fitted to any photos,
+    so it holds for any model.
     """
 
     matrix: np.ndarray  # (NUM_CLASSES, NUM_CLASSES): A[signed, read]
-    model_sha256: str = ""
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -175,59 +205,21 @@ class LetterChannel:
         return evidence / np.maximum(evidence.sum(axis=-1, keepdims=True), 1e-300)
 
     @classmethod
-    def fit(
-        cls,
-        probabilities: np.ndarray,
-        labels: np.ndarray,
-        smoothing: float = 0.005,
-        model_sha256: str = "",
-        description: str = "",
-    ) -> LetterChannel:
-        """Fit from readings ``(N, 24)`` of photos of known letters ``labels`` (N,); every letter needed.
+    def handshapes(cls, eps: float = HANDSHAPE_EPS) -> LetterChannel:
+        """``(1 - eps) I + eps G``: G spreads a letter's evidence evenly over the letters of alike handshape.
 
-        ``smoothing`` mixes each letter's mean reading with a uniform one.
+        ``G`` is :func:`handshape_alike` with each row divided by its sum; a
+        letter in no group keeps all its evidence.
         """
-        probs = np.asarray(probabilities, dtype=np.float64)
-        labels = np.asarray(labels)
-        if not 0 < smoothing <= 1:
-            raise ValueError(f"smoothing must be in (0, 1], got {smoothing}")
-        missing = [LETTERS[c] for c in range(NUM_CLASSES) if not (labels == c).any()]
-        if missing:
-            raise ValueError(f"no photos of {''.join(missing)} to fit a channel")
-        mean = np.stack([probs[labels == c].mean(axis=0) for c in range(NUM_CLASSES)])
-        mean = (1 - smoothing) * mean + smoothing / NUM_CLASSES
-        return cls(mean / mean.mean(axis=0), model_sha256, description)
+        if not 0 <= eps <= 1:
+            raise ValueError(f"eps must be in [0, 1], got {eps}")
+        alike = handshape_alike()
+        matrix = (1 - eps) * np.eye(NUM_CLASSES) + eps * alike / alike.sum(axis=1, keepdims=True)
+        return cls(matrix, f"handshape prior, eps {eps:g}")
 
-    def save(self, path: str | Path) -> None:
-        head = {"letters": LETTERS, "model_sha256": self.model_sha256, "description": self.description}
-        rows = ",\n  ".join(json.dumps([round(float(x), 6) for x in row]) for row in self.matrix)
-        atomic_write_text(path, json.dumps(head, indent=1)[:-2] + f',\n "matrix": [\n  {rows}\n ]\n}}\n')
 
-    @classmethod
-    def load(cls, path: str | Path) -> LetterChannel:
-        """Raises: ChannelError (one line) for a damaged file or one for other letters."""
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-            letters, sha, description = data["letters"], str(data["model_sha256"]), str(data["description"])
-            matrix = np.asarray(data["matrix"], dtype=np.float64)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ChannelError(f"{path}: not a letter channel ({exc})") from exc
-        if letters != LETTERS:
-            raise ChannelError(f"{path}: a channel for the letters {letters!r}, not {LETTERS!r}")
-        return cls(matrix, sha, description)
-
-    @classmethod
-    def for_model(cls, model_path: str | Path) -> LetterChannel | None:
-        """The bundled channel when ``model_path`` is the model it was fitted on, else None."""
-        channel = cls.load(CHANNEL_FILE)
-        sha = hashlib.sha256(Path(model_path).read_bytes()).hexdigest()
-        if sha != channel.model_sha256:
-            log.info(
-                "no letter channel for %s (fitted for another model); decoding its readings as they are",
-                model_path,
-            )
-            return None
-        return channel
+#: The decoder's default channel: the handshape prior (model-independent).
+HANDSHAPE_CHANNEL = LetterChannel.handshapes()
 
 
 class UserDictionary:
@@ -497,8 +489,8 @@ class WordDecoder:
         weights: how letters, frequency, names, edits and the literal weigh.
         user_dictionary: the user's words; changes to it are picked up on the next decode.
         channel: how the classifier's readings relate to the letters signed
-            (:meth:`LetterChannel.for_model`); None takes the readings as they are
-            (another model, or a personal profile blended in).
+            (default: :data:`HANDSHAPE_CHANNEL`, written from the handshapes, for
+            any model); None takes the readings as they are.
 
     The first decoder reads the bundled lists and indexes them by length
     (about 0.2-0.5 s: build it off the GUI thread); later ones reuse that. The
@@ -511,7 +503,7 @@ class WordDecoder:
         lexicon: Lexicon | None = None,
         weights: DecoderWeights | None = None,
         user_dictionary: UserDictionary | None = None,
-        channel: LetterChannel | None = None,
+        channel: LetterChannel | None = HANDSHAPE_CHANNEL,
     ) -> None:
         self.lexicon = lexicon if lexicon is not None else Lexicon.bundled()
         self.weights = weights or DecoderWeights()
