@@ -109,8 +109,8 @@ class PhotoProbabilities:
 
 def extract(root: Path, model: Path | None = None, progress: bool = True) -> PhotoProbabilities:
     """Run the default pipeline once over a folder-per-letter tree."""
-    from recognizer.evaluate import find_letter_images
     from recognizer.engine import build_engine
+    from recognizer.evaluate import find_letter_images
     from recognizer.sources import read_image
 
     pipeline = build_engine(model_path=model)
