@@ -110,7 +110,7 @@ class PhotoProbabilities:
 def extract(root: Path, model: Path | None = None, progress: bool = True) -> PhotoProbabilities:
     """Run the default pipeline once over a folder-per-letter tree."""
     from recognizer.engine import build_engine
-    from recognizer.evaluate import find_letter_images
+    from recognizer.evaluate import find_letter_images, source_of
     from recognizer.sources import read_image
 
     pipeline = build_engine(model_path=model)
@@ -121,7 +121,7 @@ def extract(root: Path, model: Path | None = None, progress: bool = True) -> Pho
     for n, (index, path) in enumerate(items, start=1):
         prediction = pipeline.process_still(read_image(path)).prediction
         paths.append(str(path.relative_to(root)))
-        sources.append(path.stem.split("_", 1)[0])
+        sources.append(source_of(path))
         labels.append(index)
         found.append(prediction is not None)
         probs.append(prediction.probabilities if prediction is not None else uniform)

@@ -106,6 +106,25 @@ SYNTH_SOURCE = "synth:letters=ABCDE,fps=30,hold=0.5,gap=0.1,loop=1,size=320x240"
 
 
 @pytest.fixture
+def mediapipe_missing(monkeypatch: pytest.MonkeyPatch) -> str:
+    """``recognizer.locate.make_locator`` fails for "mediapipe" as when its models are missing;
+    returns the error's message."""
+    import recognizer.locate
+    from recognizer.errors import ModelFormatError
+
+    real = recognizer.locate.make_locator
+    message = "hand model not found: palm_detection.onnx"
+
+    def no_mediapipe(mode: str, **kw: object) -> object:
+        if mode == "mediapipe":
+            raise ModelFormatError(message)
+        return real(mode, **kw)
+
+    monkeypatch.setattr(recognizer.locate, "make_locator", no_mediapipe)
+    return message
+
+
+@pytest.fixture
 def settings_store(tmp_path: Path) -> Any:
     """A settings file of this test's own, so nothing leaks between tests or into the user's."""
     from PySide6.QtCore import QSettings

@@ -261,19 +261,8 @@ def test_the_apps_sessions_use_the_configured_thread_count(
 
 
 def test_a_locator_that_cannot_be_built_shows_the_one_running(
-    make_window: Any, qtbot: Any, tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_window: Any, qtbot: Any, tiny_model_path: Path, mediapipe_missing: str
 ) -> None:
-    import recognizer.locate
-    from recognizer.errors import ModelFormatError
-
-    real = recognizer.locate.make_locator
-
-    def no_mediapipe(mode: str, **kw: object) -> object:
-        if mode == "mediapipe":
-            raise ModelFormatError("hand model not found: palm_detection.onnx")
-        return real(mode, **kw)
-
-    monkeypatch.setattr(recognizer.locate, "make_locator", no_mediapipe)
     window = make_window(SYNTH, tiny_model_path, settings=AppSettings(locator="mediapipe"))
     assert window.locator_combo.currentData() == "mediapipe"
     with qtbot.waitSignal(window.worker.locator_replaced, timeout=10_000) as replaced:

@@ -284,19 +284,11 @@ def test_build_engine_gives_every_session_the_configured_thread_count(threads: i
     assert session_threads(pipe) == {"classifier": threads, "palm": threads, "landmarks": threads}
 
 
-def test_build_engine_falls_back_to_another_locator_with_a_notice(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_build_engine_falls_back_to_another_locator_with_a_notice(mediapipe_missing: str) -> None:
     import recognizer.locate
     from recognizer.engine import build_engine
     from recognizer.errors import ModelFormatError
 
-    real = recognizer.locate.make_locator
-
-    def no_mediapipe(mode: str, **kw: object) -> object:
-        if mode == "mediapipe":
-            raise ModelFormatError("hand model not found: palm_detection.onnx")
-        return real(mode, **kw)
-
-    monkeypatch.setattr(recognizer.locate, "make_locator", no_mediapipe)
     notices: list[str] = []
     pipe = build_engine(PipelineConfig(locator="mediapipe"), locator_fallback="box", on_notice=notices.append)
     assert pipe.config.locator == "box" and isinstance(pipe.locator, recognizer.locate.FixedBoxLocator)
