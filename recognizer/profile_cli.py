@@ -102,10 +102,10 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from recognizer.classifier import Classifier, bundled_model_path
+    from recognizer.engine import load_classifier
 
     profile = Profile.open(args.profile)
-    classifier = Classifier(args.model or bundled_model_path(), intra_op_num_threads=1)
+    classifier = load_classifier(args.model)  # the bundled model by default, the table's thread count
     summary = summarize_profile(profile, classifier)
     if args.json:
         print(json_text(summary.to_dict(), indent=1))
