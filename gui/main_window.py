@@ -37,15 +37,25 @@ from PySide6.QtWidgets import (
 from gui import model_store
 from gui.settings import AUTO_SOURCE, AppSettings, save_settings
 from gui.shortcuts import help_text, key_text, sequence
+from gui.suggestions import SUGGESTIONS, BarState, SuggestionBar, UserWordsDialog, WordAssistant
+from gui.theme import ACCENT
 from gui.widgets import Banner, Card, ModelInputView, TopKBars, VideoView
 from gui.worker import DEMO_SOURCE, FramePacket, RecognitionWorker, SourceOpener
+from recognizer.paths import user_data_dir
 from recognizer.settings import LOCATOR_MODES, Setting, setting
 from recognizer.sources import source_kind
+from recognizer.words import UserDictionary
 
 if TYPE_CHECKING:
     from recognizer.classifier import Classifier
 
 log = logging.getLogger(__name__)
+
+
+def _spaced(text: str) -> str:
+    """Spelled text for the label: spaces shown as thin-spaced dots (letters only: no escaping)."""
+    return text.replace(" ", "\u2009·\u2009")
+
 
 #: Workers that did not stop in time, kept referenced until they finish.
 _UNFINISHED_WORKERS: set[RecognitionWorker] = set()
@@ -142,6 +152,9 @@ class MainWindow(QMainWindow):
         #: Whether the frame on screen shows a hand with a letter over the threshold.
         self.showing_confident_letter = False
         self.worker: RecognitionWorker | None = None
+        #: Word suggestions for the spelled text (the decoder is built when the worker starts).
+        self.words = WordAssistant(UserDictionary.in_folder(user_data_dir()), parent=self)
+        self.words.set_options(suggest=settings.suggest_words, auto_replace=settings.auto_replace_words)
         self.setWindowTitle("ASL Fingerspell")
         self.resize(1240, 780)
         self._build_menus()
@@ -149,6 +162,9 @@ class MainWindow(QMainWindow):
         self._build_central()
         self._build_status_bar()
         self._build_shortcuts()
+        self.words.state_changed.connect(self._on_words_state)
+        self.words.text_edited.connect(self._show_text)
+        self._on_words_state(self.words.state)
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(500)
         self._status_timer.timeout.connect(self._refresh_status)
@@ -178,6 +194,26 @@ class MainWindow(QMainWindow):
         self.mirror_action.setChecked(self._settings.mirror)
         self.mirror_action.toggled.connect(self._on_mirror_toggled)
         view_menu.addAction(self.mirror_action)
+
+        words_menu = bar.addMenu("&Words")
+        self.suggest_action = QAction("&Suggest words", self, checkable=True)
+        self.suggest_action.setChecked(self._settings.suggest_words)
+        self.suggest_action.setToolTip("Offer words and names for the letters spelled")
+        self.suggest_action.toggled.connect(self._on_word_options)
+        words_menu.addAction(self.suggest_action)
+        self.auto_replace_action = QAction("&Replace finished words automatically", self, checkable=True)
+        self.auto_replace_action.setChecked(self._settings.auto_replace_words)
+        self.auto_replace_action.setToolTip(
+            "When a word is finished and a dictionary word is very likely what was meant, put it in "
+            f"(never a name; {key_text('backspace')} right after puts the letters back)"
+        )
+        self.auto_replace_action.toggled.connect(self._on_word_options)
+        self.auto_replace_action.setEnabled(self._settings.suggest_words)
+        words_menu.addAction(self.auto_replace_action)
+        words_menu.addSeparator()
+        my_words = QAction("&My words…", self)
+        my_words.triggered.connect(self.show_user_words)
+        words_menu.addAction(my_words)
 
         model_menu = bar.addMenu("&Model")
         self.load_model_action = QAction("&Load model…", self, shortcut=sequence("load_model"))
@@ -373,10 +409,16 @@ class MainWindow(QMainWindow):
         outer.addLayout(top, 1)
 
         text_card = Card("Spelled text")
+        accept_keys = tuple(key_text(f"accept_{i}") for i in range(1, SUGGESTIONS + 1))
+        self.suggestion_bar = SuggestionBar(accept_keys, key_text("backspace"))
+        self.suggestion_bar.accepted.connect(self.accept_suggestion)
+        self.suggestion_bar.undo_requested.connect(self.words.undo)
+        text_card.body.addWidget(self.suggestion_bar)
         row = QHBoxLayout()
         row.setSpacing(8)
         self.spelled_label = QLabel()
         self.spelled_label.setObjectName("spelled")
+        self.spelled_label.setTextFormat(Qt.TextFormat.RichText)
         self.spelled_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.spelled_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.spelled_label.setMinimumWidth(200)
@@ -444,6 +486,8 @@ class MainWindow(QMainWindow):
             "backspace": lambda: self.edit_text("backspace"),
             "clear": lambda: self.edit_text("clear"),
             "copy": self.copy_text,
+            "accept_word": lambda: self.accept_suggestion(0),
+            **{f"accept_{i}": lambda i=i: self.accept_suggestion(i - 1) for i in range(1, SUGGESTIONS + 1)},
         }
         self._shortcuts = []
         for name, slot in bindings.items():
@@ -483,6 +527,9 @@ class MainWindow(QMainWindow):
         worker.samples_removed.connect(self._on_samples_removed)
         worker.teach_failed.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.worker = worker
+        self.words.set_editor(worker)
+        # The word lists are indexed once the first frame is on screen, not competing with start-up.
+        self.first_frame_shown.connect(lambda _seconds: self.words.start())
         self.video.set_placeholder("Opening the video source…")
         worker.start()
         if self._startup_notice:
@@ -501,6 +548,7 @@ class MainWindow(QMainWindow):
             _UNFINISHED_WORKERS.add(worker)
             worker.finished.connect(lambda: _UNFINISHED_WORKERS.discard(worker))
         self.worker = None
+        self.words.set_editor(None)
         return stopped
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -563,7 +611,7 @@ class MainWindow(QMainWindow):
         pending = packet.pending
         self.hold_bar.setValue(round(100 * pending.fraction) if pending is not None else 0)
         if result is not None and result.text != self._spelled_text:
-            self._show_text(result.text)
+            self._sync_text(result.text)
         self.showing_confident_letter = strong
         self._display_times.append(now)
         self._latency_ms = 1000.0 * (now - packet.captured_at)
@@ -580,10 +628,40 @@ class MainWindow(QMainWindow):
             self.letter_label.style().unpolish(self.letter_label)
             self.letter_label.style().polish(self.letter_label)
 
+    def _sync_text(self, fallback: str) -> None:
+        """Show the text as the worker holds it now (a packet's may be older than an edit)."""
+        text = self.worker.spelled()[0] if self.worker is not None else fallback
+        if text != self._spelled_text:
+            self._show_text(text)
+
     def _show_text(self, text: str) -> None:
         self._spelled_text = text
+        self.words.refresh()  # may replace a finished word, which calls back here with the new text
+        if text != self._spelled_text:
+            return
+        self._paint_text()
+
+    def _paint_text(self) -> None:
+        """The spelled text, with the word the bar is about marked (underlined; replaced: green)."""
+        text = self._spelled_text
         if text:
-            self.spelled_label.setText(text.replace(" ", "\u2009·\u2009") + "▏")
+            state = self.words.state
+            span: tuple[int, int, str] | None = None
+            if state.word is not None:
+                span = (state.word.start, state.word.end, "text-decoration: underline;")
+            elif state.replacement is not None:
+                r = state.replacement
+                span = (r.start, r.start + len(r.new), f"color: {ACCENT};")
+            if span is not None and text[span[0] : span[1]]:
+                a, b, css = span
+                parts = [
+                    _spaced(text[:a]),
+                    f'<span style="{css}">{_spaced(text[a:b])}</span>',
+                    _spaced(text[b:]),
+                ]
+            else:
+                parts = [_spaced(text)]
+            self.spelled_label.setText("".join(parts) + "▏")
             self.spelled_label.setStyleSheet("")
         else:
             self.spelled_label.setText("Hold a letter steady to spell it")
@@ -611,10 +689,47 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ text
 
     def edit_text(self, action: str) -> None:
-        """ "space", "backspace" or "clear" on the spelled text."""
+        """ "space", "backspace" or "clear" on the spelled text.
+
+        Backspace right after a word was replaced by a suggestion puts the letters back instead.
+        """
         if self.worker is None:
             return
+        if action == "backspace" and self.words.undo():
+            return
+        if action == "clear":
+            self.words.forget_replacement()
         self._show_text(self.worker.edit_text(action))
+
+    def accept_suggestion(self, index: int) -> None:
+        """Put word suggestion ``index`` (0-based) in place of the word it is for."""
+        if not self.words.accept(index) and self.words.state.mode != "off":
+            self.statusBar().showMessage("No word suggestion to accept yet", 2000)
+
+    def _on_words_state(self, state: BarState) -> None:
+        self.suggestion_bar.show_state(state)
+        self._paint_text()
+
+    def _on_word_options(self) -> None:
+        suggest, auto = self.suggest_action.isChecked(), self.auto_replace_action.isChecked()
+        self.auto_replace_action.setEnabled(suggest)
+        self.words.set_options(suggest=suggest, auto_replace=auto)
+        self._set_settings(self._settings.with_changes(suggest_words=suggest, auto_replace_words=auto))
+
+    def show_user_words(self) -> None:
+        """Words → My words…: see, add and remove the user's own words."""
+        dictionary = self.words.dictionary
+        if dictionary is None:
+            return
+        dialog = UserWordsDialog(dictionary, self)
+        dialog.finished.connect(self.activateWindow)  # the keyboard goes back to the spelled text
+        dialog.finished.connect(lambda _result: self._resuggest())
+        dialog.open()
+
+    def _resuggest(self) -> None:
+        """Decode the current word again (the user's words changed)."""
+        self.words.forget_replacement()
+        self.words.set_editor(self.worker)
 
     def copy_text(self) -> None:
         """Copy the spelled text to the clipboard."""

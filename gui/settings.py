@@ -6,7 +6,7 @@ steps and help come from there, and so do the checks. A value read back from
 the settings file goes through the same :meth:`~recognizer.settings.Setting.parse`
 as ``asl-app``'s options; whatever the file holds (NaN, a list, an unknown
 locator), an unacceptable value becomes the default. Only the app's own fields
-(mirror, camera, model, profile) are defined here, in the same form.
+(mirror, camera, model, profile, word suggestions) are defined here, in the same form.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ APP_ONLY: tuple[Setting, ...] = (
     Setting("camera", str, AUTO_SOURCE, 'the source to open at start ("auto", a camera index or "demo")'),
     Setting("model_path", str, "", 'the model to load at start ("": the bundled model)'),
     Setting("profile_path", str, "", 'the personal profile to use ("": none)'),
+    Setting("suggest_words", bool, True, "suggest words for the letters spelled"),
+    Setting("auto_replace_words", bool, False, "replace a finished word by a confident suggestion"),
 )
 
 #: Every saved field's setting, by field name.
@@ -59,6 +61,8 @@ class AppSettings:
     camera: str = FIELDS["camera"].default
     model_path: str = FIELDS["model_path"].default
     profile_path: str = FIELDS["profile_path"].default
+    suggest_words: bool = FIELDS["suggest_words"].default
+    auto_replace_words: bool = FIELDS["auto_replace_words"].default
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -23,7 +23,11 @@ class Shortcut:
 #: Every shortcut of the main window, in the order the help lists them.
 SHORTCUTS: dict[str, Shortcut] = {
     "space": Shortcut("Space", "add a space"),
-    "backspace": Shortcut("Backspace", "delete the last letter"),
+    "backspace": Shortcut("Backspace", "delete the last letter (or undo a word replaced just now)"),
+    "accept_word": Shortcut("Tab", "accept the first word suggestion"),
+    "accept_1": Shortcut("1", "accept word suggestion 1"),
+    "accept_2": Shortcut("2", "accept word suggestion 2"),
+    "accept_3": Shortcut("3", "accept word suggestion 3"),
     "clear": Shortcut("Esc", "clear the text"),
     "copy": Shortcut("Ctrl+C", "copy the text"),
     "mirror": Shortcut("M", "mirror the video"),

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from recognizer.classifier import Classifier
-    from recognizer.commit import PendingLetter
+    from recognizer.commit import PendingLetter, SpelledWord, TextEdit
     from recognizer.profile import PersonalModel, Sample
     from recognizer.types import FrameResult, HandObservation
 
@@ -285,6 +285,38 @@ class RecognitionWorker(QThread):
         committer = pipeline.committer
         {"space": committer.space, "backspace": committer.backspace, "clear": committer.clear}[action]()
         return str(committer.text)
+
+    def spelled(self) -> tuple[str, list[SpelledWord]]:
+        """The spelled text and its words with their evidence, read together (any thread)."""
+        pipeline = self._pipeline
+        if pipeline is None:
+            return "", []
+        return pipeline.committer.spelled()  # type: ignore[no-any-return]
+
+    def replace_text(self, start: int, end: int, text: str) -> tuple[TextEdit | None, str]:
+        """Replace ``[start:end]`` of the spelled text by ``text`` (a word put in by hand).
+
+        Returns the edit (for :meth:`undo_text_edit`; None when there is no text to
+        edit or the range is no longer in it) and the new text.
+        """
+        pipeline = self._pipeline
+        if pipeline is None:
+            return None, ""
+        committer = pipeline.committer
+        try:
+            edit = committer.replace(start, end, text)
+        except ValueError:  # the text changed under the caller: nothing replaced
+            return None, str(committer.text)
+        return edit, str(committer.text)
+
+    def undo_text_edit(self, edit: TextEdit) -> tuple[bool, str]:
+        """Put back what ``edit`` replaced; (whether it could, the new text)."""
+        pipeline = self._pipeline
+        if pipeline is None:
+            return False, ""
+        committer = pipeline.committer
+        done = committer.undo(edit)
+        return done, str(committer.text)
 
     @property
     def classifier(self) -> Classifier | None:

@@ -210,6 +210,10 @@ class LetterCommitter:
 
     def words(self) -> list[SpelledWord]:
         """The words of the text (runs of non-space characters) with their evidence, in order."""
+        return self.spelled()[1]
+
+    def spelled(self) -> tuple[str, list[SpelledWord]]:
+        """The text and its :meth:`words`, read together (one consistent state)."""
         with self._lock:
             text, evidence = self._text, tuple(self._evidence)
         out = []
@@ -218,7 +222,7 @@ class LetterCommitter:
             if part:
                 out.append(SpelledWord(part, start, evidence[start : start + len(part)]))
             start += len(part) + 1
-        return out
+        return text, out
 
     def _append(self, char: str, evidence: LetterEvidence | None) -> None:
         self._text += char
