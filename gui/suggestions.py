@@ -222,6 +222,12 @@ class WordAssistant(QObject):
         if text == self._text:
             return
         self._text, self._words = text, words
+        if self._auto_checked is not None:
+            start, word = self._auto_checked
+            if (
+                text[start : start + len(word) + 1] != word + " "
+            ):  # edited since: check it again when finished
+                self._auto_checked = None
         if self._last is not None and text != self._last.text_after:
             self._last = None  # something else changed the text: the replacement stays
         if self._auto_replace and self._suggest and self._decoder is not None:

@@ -184,6 +184,12 @@ def test_automatic_replacement_is_off_by_default_and_shown_and_undoable_when_on(
     assistant.refresh()
     assert text.committer.text == "PEOPLA "  # once undone, the word is left alone
     assert assistant.state.mode == SUGGESTING
+    text.committer.backspace()
+    text.committer.backspace()
+    assistant.refresh()
+    text.sign(PEOPLA[-1], finish=True)  # edited and finished again: looked at again
+    assistant.refresh()
+    assert text.committer.text == "PEOPLE " and assistant.state.mode == REPLACED
 
 
 def test_known_names_and_the_users_words_are_never_replaced_automatically(
