@@ -29,11 +29,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="asl-app",
         description="Live ASL fingerspelling recognition: webcam in, letters and words out.",
+        epilog="Options given here are for this run only; what you change in the window "
+        "(source, locator, threshold, hold, mirror, model, profile, word options) is saved for the next start.",
     )
     parser.add_argument(
         "--source",
         metavar="SPEC",
-        help='camera index ("0"), "demo", a video file, an image or a folder of images '
+        help='camera index ("0"), "demo", a video file, an image or a folder of images, or '
+        '"synth:letters=HELLO" (a drawn test scene, no camera needed; see recognizer/synthetic.py) '
         "(default: the saved choice, else the first camera, else the demo)",
     )
     parser.add_argument(
@@ -45,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="personal profile folder to use for this run (default: the saved choice; see "
         "Model → Personalise…)",
     )
-    # Ranges, defaults and help from the one table; the value given is used and saved.
+    # Ranges, defaults and help from the one table; the value given is for this run only.
     setting("locator").add_argument(parser, "--locator")
     setting("confidence_threshold").add_argument(parser, "--threshold")
     setting("hold_seconds").add_argument(parser, "--hold")
@@ -169,6 +172,7 @@ def _run(app: Any, args: argparse.Namespace, started: float, log: logging.Logger
     else:
         store = QSettings()
         settings = load_settings(store)
+    saved = settings
     changes: dict[str, object] = {
         name: getattr(args, name) for name in ENGINE_FIELDS if getattr(args, name) is not None
     }
@@ -181,6 +185,7 @@ def _run(app: Any, args: argparse.Namespace, started: float, log: logging.Logger
         source_spec=args.source,
         model_path=args.model,
         settings_store=store,
+        saved_settings=saved,
         profile_path=str(Path(args.profile).expanduser().resolve()) if args.profile else None,
     )
     window.show()

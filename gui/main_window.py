@@ -10,6 +10,7 @@ import logging
 import math
 import time
 from collections import deque
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -117,8 +118,13 @@ class MainWindow(QMainWindow):
         settings_store: QSettings | None = None,
         source_opener: SourceOpener | None = None,
         profile_path: str | None = None,
+        saved_settings: AppSettings | None = None,
     ) -> None:
         super().__init__()
+        #: What the settings file held before this run's command-line options (default: ``settings``).
+        #: On close, only what was changed in the window is written over it.
+        self._saved_settings = saved_settings or settings
+        self._changed_fields: set[str] = set()
         self._source_opener = source_opener
         self._created_at = time.monotonic()
         self._settings = settings
@@ -131,6 +137,7 @@ class MainWindow(QMainWindow):
             self._startup_notice = f"The saved model {settings.model_path} is gone; using the bundled model"
             self._model_path = ""
             self._settings = settings.with_changes(model_path="")
+            self._changed_fields.add("model_path")
         self._pace = pace
         #: The active profile's folder ("" = none), and what the worker last said about it.
         self._profile_path = profile_path if profile_path is not None else settings.profile_path
@@ -552,7 +559,7 @@ class MainWindow(QMainWindow):
         return stopped
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        save_settings(self._settings, self._settings_store)
+        save_settings(self.settings_to_save(), self._settings_store)
         stopped = self.stop_worker()
         log.info("window closed: settings saved, worker %s", "stopped" if stopped else "still stopping")
         super().closeEvent(event)
@@ -818,6 +825,10 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ settings
 
     def _set_settings(self, settings: AppSettings) -> None:
+        """A change made in the window: used now and saved for the next start."""
+        self._changed_fields.update(
+            f.name for f in fields(settings) if getattr(settings, f.name) != getattr(self._settings, f.name)
+        )
         self._settings = settings
         if self.worker is not None:
             self.worker.apply_settings(settings)
@@ -826,6 +837,16 @@ class MainWindow(QMainWindow):
     def settings(self) -> AppSettings:
         """The settings in effect."""
         return self._settings
+
+    def settings_to_save(self) -> AppSettings:
+        """What the next start should use: the saved settings with the window's changes.
+
+        Command-line options (``asl-app --locator box``) are for their run only, and a
+        locator the engine fell back to is not a choice the user made.
+        """
+        return self._saved_settings.with_changes(
+            **{name: getattr(self._settings, name) for name in self._changed_fields}
+        )
 
     def _update_threshold_label(self) -> None:
         self.threshold_value.setText(f"{self._widget_values()['confidence_threshold']:.0%}")
@@ -866,6 +887,7 @@ class MainWindow(QMainWindow):
         """The engine could not use ``wanted``: show (and remember) the locator really running."""
         log.info("locator %s replaced by %s", wanted, in_use)
         self._settings = self._settings.with_changes(locator=in_use)
+        self._changed_fields.discard("locator")  # a fallback, not a choice: the next start tries again
         self._show_settings(self._settings)
 
     # ------------------------------------------------------------------ models

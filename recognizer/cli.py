@@ -347,7 +347,10 @@ def recognize_main(argv: Sequence[str] | None = None) -> int:
         description="Recognise ASL fingerspelling in images, folders, videos or a camera.",
     )
     parser.add_argument(
-        "sources", nargs="+", metavar="SOURCE", help="image, folder, video, camera index, demo, synth:..."
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help="image, folder, video, camera index, demo, or synth:letters=HELLO (a drawn test scene with a known answer)",
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--top", type=int, default=3, help="how many letters to list per image (default 3)")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +19,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["ASL_FINGERSPELL_CACHE"] = tempfile.mkdtemp(prefix="asl-test-cache-")
 # Trained runs and profiles (recognizer/paths.py) go to a folder of this run, never the user's home.
 os.environ["ASL_FINGERSPELL_HOME"] = tempfile.mkdtemp(prefix="asl-test-home-")
+# Both are removed when the run ends (nothing is left in the temporary folder).
+for _folder in (os.environ["ASL_FINGERSPELL_CACHE"], os.environ["ASL_FINGERSPELL_HOME"]):
+    atexit.register(shutil.rmtree, _folder, ignore_errors=True)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REAL_HANDS_DEV = REPO_ROOT.parent / "shared" / "data" / "real_hands_dev"

@@ -784,8 +784,12 @@ def test_sigint_and_sigterm_close_asl_app_like_quit(
     root = Path(__file__).resolve().parents[1]
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(root),
                XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))  # fmt: skip
+    conf = tmp_path / "config" / "asl-fingerspell" / "asl-app.conf"
+    conf.parent.mkdir(parents=True)
+    # A saved choice (kept) and an unreadable value (the default, written back on close).
+    conf.write_text("[recognition]\nhold_seconds=1.7\nlocator=full\nmirror=sideways\n")
     argv = [sys.executable, "-m", "gui.app", "-v", "--source", SYNTH, "--model", str(tiny_model_path),
-            "--locator", "full", "--hold", "1.7"]  # fmt: skip
+            "--hold", "0.9"]  # fmt: skip
     proc = subprocess.Popen(argv, cwd=root, env=env, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
     up = threading.Event()
@@ -811,9 +815,10 @@ def test_sigint_and_sigterm_close_asl_app_like_quit(
     log = "".join(lines)
     assert "window closed: settings saved, worker stopped" in log
     assert "Traceback" not in log and "KeyboardInterrupt" not in log
-    saved = load_settings(QSettings(str(tmp_path / "config" / "asl-fingerspell" / "asl-app.conf"),
-                                    QSettings.Format.IniFormat))  # fmt: skip
-    assert (saved.hold_seconds, saved.locator) == (1.7, "full")
+    store = QSettings(str(conf), QSettings.Format.IniFormat)
+    saved = load_settings(store)
+    assert (saved.hold_seconds, saved.locator) == (1.7, "full")  # not the run's --hold 0.9
+    assert str(store.value("recognition/mirror")).lower() == "true"  # the file was written on close
 
 
 def test_the_shortcuts_are_defined_once(
@@ -860,3 +865,53 @@ def test_settings_changed_while_the_model_loads_reach_the_engine(
     qtbot.waitUntil(lambda: window.worker._pipeline.config.confidence_threshold == 0.77, timeout=2_000)
     assert window.worker._pipeline.config.hold_seconds == 2.5
     assert window.worker._pipeline.committer.threshold == 0.77
+
+
+def test_command_line_options_are_for_their_run_and_window_changes_are_saved(
+    qapp: Any, tiny_model_path: Path, tmp_path: Path
+) -> None:
+    """`asl-app --locator box --threshold 0.7 --hold 0.8` used to be saved silently."""
+    import os
+
+    from gui.app import APP_NAME, ORG_NAME, main
+
+    default = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    for kind in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(kind, QSettings.Scope.UserScope, str(tmp_path))
+    try:
+        store = QSettings(ORG_NAME, APP_NAME)
+        save_settings(AppSettings(locator="full", confidence_threshold=0.5, hold_seconds=0.6), store)
+        argv = ["--source", SYNTH, "--model", str(tiny_model_path), "--locator", "box",
+                "--threshold", "0.7", "--hold", "0.8", "--no-mirror", "--quit-after", "0.5"]  # fmt: skip
+        assert main(argv) == 0
+        store.sync()
+        saved = load_settings(store)
+        assert (saved.locator, saved.confidence_threshold, saved.hold_seconds, saved.mirror) == (
+            "full",
+            0.5,
+            0.6,
+            True,
+        )
+        assert saved.model_path == ""  # --model is for the run too
+    finally:
+        for kind in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+            QSettings.setPath(kind, QSettings.Scope.UserScope, default)
+
+
+def test_what_the_window_changes_is_saved_over_what_was_saved_before(
+    qtbot: Any, settings_store: QSettings
+) -> None:
+    saved = AppSettings(locator="full", hold_seconds=0.6)
+    window = MainWindow(
+        saved.with_changes(locator="box", hold_seconds=1.5),  # as if given on the command line
+        source_spec=SYNTH,
+        settings_store=settings_store,
+        saved_settings=saved,
+    )
+    qtbot.addWidget(window)
+    window.threshold_slider.setValue(66)  # changed in the window: saved
+    window._on_locator_replaced("mediapipe", "full")  # a fallback: never saved
+    window.close()
+    stored = load_settings(settings_store)
+    assert stored.confidence_threshold == pytest.approx(0.66)
+    assert (stored.locator, stored.hold_seconds) == ("full", 0.6)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -72,3 +73,19 @@ def test_models_and_profiles_in_the_old_app_folder_are_still_listed(
     assert new_profile.parent == home / "profiles"
     assert model_store.list_profiles() == [old_profile, new_profile]
     assert model_store.profile_dir_for("Ana") == old_profile  # an existing profile keeps its folder
+
+
+def test_a_test_run_leaves_no_folders_in_the_temporary_folder(tmp_path: Path) -> None:
+    """conftest gives each run its own cache and home folders, and removes them at the end."""
+    import subprocess
+
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    env.pop("ASL_FINGERSPELL_CACHE", None)
+    env.pop("ASL_FINGERSPELL_HOME", None)
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_paths.py", "-k", "no_such_test"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 5, run.stdout + run.stderr  # 5: no test selected; conftest ran
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

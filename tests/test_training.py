@@ -697,3 +697,13 @@ def test_bundled_model_was_trained_with_the_default_recipe() -> None:
     """`asl-train` with no options reproduces the shipped model's recipe (issue 5)."""
     stored = TrainConfig.load(REPO_ROOT / "recognizer" / "models" / "asl_cnn_config.json")
     assert stored.replace(out_dir="") == TrainConfig()
+
+
+def test_the_run_ends_with_what_its_accuracy_means() -> None:
+    """A 1-epoch smoke run used to print 4.6% and nothing else; now it says what that is."""
+    smoke = cli.verdict(0.046, bundled=0.9985)
+    assert "chance (4.2%)" in smoke and "smoke test" in smoke and "99.85%" in smoke
+    assert "rough model" in cli.verdict(0.80, bundled=0.9985)
+    assert "a little below" in cli.verdict(0.985, bundled=0.9985)
+    assert "As good as the bundled model" in cli.verdict(0.9983, bundled=0.9985)
+    assert "99.85%" in cli.verdict(0.5)  # read from the bundled model's metrics file

@@ -197,11 +197,12 @@ class _Emitter:
         kind = data.get("event")
         if kind == "start":
             log.info(
-                "training on %s: %d train rows, %d validation rows, up to %d epochs -> %s",
+                "training on %s: %d train rows, %d validation rows, up to %d epoch%s -> %s",
                 data["device"],
                 data["train_rows"],
                 data["val_rows"],
                 data["epochs"],
+                "" if data["epochs"] == 1 else "s",
                 data["out"],
             )
         elif kind == "masking":
@@ -375,7 +376,48 @@ def _run(args: argparse.Namespace, emitter: _Emitter, stop: threading.Event) -> 
             f"top-3 {m['test_top3_accuracy']:.4%}) on {m['n_test']} images; best epoch "
             f"{m['best_epoch']} of {m['epochs_run']}; model: {result.model_path}"
         )
+        print(verdict(float(m["test_accuracy"])))
     return EXIT_OK
+
+
+#: Sign-MNIST's 24 letters: a model that guesses scores 1/24.
+CHANCE = 1 / 24
+
+
+def verdict(test_accuracy: float, bundled: float | None = None) -> str:
+    """One line on what a Sign-MNIST test accuracy means for a user, beside the bundled model's."""
+    if bundled is None:
+        bundled = bundled_test_accuracy()
+    reference = (
+        f"the bundled model scores {bundled:.2%}" if bundled is not None else "a full run scores ~99.8%"
+    )
+    if test_accuracy < 3 * CHANCE:
+        return (
+            f"That is about chance ({CHANCE:.1%}): a smoke test that the pipeline runs, not a model to "
+            f"use ({reference}; train with the defaults for one)."
+        )
+    if test_accuracy < 0.95:
+        return (
+            f"A rough model: fine to try the app with, well short of a full run ({reference}); "
+            "more epochs and all rows (no --limit) close the gap."
+        )
+    if bundled is not None and test_accuracy < bundled - 0.005:
+        return f"A usable model, a little below the bundled one ({reference}). Load it in the app: Model → Load model…"
+    return (
+        f"As good as the bundled model ({reference}) on Sign-MNIST. Load it in the app: Model → Load model…"
+    )
+
+
+def bundled_test_accuracy() -> float | None:
+    """The bundled model's Sign-MNIST test accuracy (its metrics file), or None."""
+    from recognizer.classifier import bundled_model_path
+
+    model = bundled_model_path()
+    try:
+        metrics = json.loads(model.with_name(f"{model.stem}_metrics.json").read_text(encoding="utf-8"))
+        return float(metrics["test_accuracy"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 if __name__ == "__main__":
