@@ -52,6 +52,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Shown when a letter is held on after it was typed: holding never repeats it.
+DOUBLE_LETTER_HINT = (
+    "Typed. For a double letter (the LL of HELLO), drop or move your hand, then sign it again."
+)
+#: ...this long (seconds) after the commit.
+DOUBLE_LETTER_HINT_AFTER = 1.0
+
 
 def _spaced(text: str) -> str:
     """Spelled text for the label: spaces shown as thin-spaced dots (letters only: no escaping)."""
@@ -339,8 +346,17 @@ class MainWindow(QMainWindow):
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         self._show_settings(self._settings)
-        # What the widgets show is what the engine gets: a saved 0.425 is shown (and used) as 42%.
-        self._settings = self._settings.with_changes(**self._widget_values())
+        # What the widgets show is what the engine gets: a saved 0.425 is shown (and used) as 42%,
+        # and saved so (a value from the command line is rounded for its run only).
+        shown = self._widget_values()
+        self._saved_settings = self._saved_settings.with_changes(
+            **{
+                k: v
+                for k, v in shown.items()
+                if getattr(self._saved_settings, k) == getattr(self._settings, k)
+            }
+        )
+        self._settings = self._settings.with_changes(**shown)
 
     def _build_central(self) -> None:
         central = QWidget()
@@ -389,6 +405,12 @@ class MainWindow(QMainWindow):
         self.hold_bar.setFixedHeight(6)
         self.hold_bar.setToolTip("Hold progress: the letter is spelled when the bar is full")
         letter_card.body.addWidget(self.hold_bar)
+        self.hold_hint = QLabel(DOUBLE_LETTER_HINT)
+        self.hold_hint.setObjectName("confidence")
+        self.hold_hint.setStyleSheet("font-size: 9.5pt;")
+        self.hold_hint.setWordWrap(True)
+        self.hold_hint.hide()
+        letter_card.body.addWidget(self.hold_hint)
         letter_card.body.addSpacing(6)
         top3_caption = QLabel("TOP 3")
         top3_caption.setObjectName("caption")
@@ -615,8 +637,12 @@ class MainWindow(QMainWindow):
             self._set_letter(self.letter_label.text(), dim=True)  # the last letter, greyed out
             self.confidence_label.setText("no hand in view")
             self.top_bars.set_items([], threshold)
-        pending = packet.pending
+        # With no hand in view nothing is being held, whatever the smoothing window still holds.
+        pending = packet.pending if result is not None and result.hand is not None else None
         self.hold_bar.setValue(round(100 * pending.fraction) if pending is not None else 0)
+        held_on = pending is not None and pending.committed
+        hold = self._settings.hold_seconds
+        self.hold_hint.setVisible(held_on and pending.held_seconds >= hold + DOUBLE_LETTER_HINT_AFTER)  # type: ignore[union-attr]
         if result is not None and result.text != self._spelled_text:
             self._sync_text(result.text)
         self.showing_confident_letter = strong

@@ -915,3 +915,31 @@ def test_what_the_window_changes_is_saved_over_what_was_saved_before(
     stored = load_settings(settings_store)
     assert stored.confidence_threshold == pytest.approx(0.66)
     assert (stored.locator, stored.hold_seconds) == ("full", 0.6)
+
+
+def test_holding_a_letter_on_explains_double_letters_and_no_hand_empties_the_hold_bar(
+    make_window: Any, qtbot: Any, tiny_model_path: Path
+) -> None:
+    from gui.main_window import DOUBLE_LETTER_HINT
+
+    truth = TruthClassifier(tiny_model_path)
+
+    def opener(spec: str) -> Any:
+        from recognizer.sources import open_source
+
+        source = open_source(spec)
+        truth.source = source
+        return source
+
+    window = make_window("synth:letters=_,loop=1,fps=30,size=160x120", tiny_model_path, source_opener=opener,
+                         settings=AppSettings(locator="full", hold_seconds=0.2))  # fmt: skip
+    qtbot.waitUntil(lambda: window.classifier is not None, timeout=10_000)
+    window.use_classifier(truth)  # type: ignore[arg-type]
+    hints: list[bool] = []
+    window.frame_shown.connect(lambda _p: hints.append(window.hold_hint.isVisible()))
+    with qtbot.waitSignal(window.worker.source_finished, timeout=20_000):
+        window.switch_source("synth:letters=L_,fps=30,hold=2.0,gap=0.0,size=320x240")
+    assert window.spelled_text == "L"  # held 2 s: typed once
+    assert any(hints) and "double letter" in DOUBLE_LETTER_HINT
+    assert not hints[0]  # not while the letter is still being held to type
+    assert not window.hold_hint.isVisible() and window.hold_bar.value() == 0  # the hand has gone
