@@ -80,7 +80,7 @@ class DecoderWeights:
     """
 
     frequency_weight: float = 0.3  # x ln(frequency)
-    edit_penalty: float = -4.0  # one letter too many or too few (a stray letter, a skipped one)
+    edit_penalty: float = -6.0  # one letter too many or too few (a stray letter, a skipped one)
     double_penalty: float = -2.0  # a double letter signed once, or a letter signed twice
     names_share: float = 0.1  # first names' weight, as a share of running text
     literal_prior: float = -9.0  # log-prior of the letters as read, as a word of their own
