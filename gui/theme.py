@@ -21,6 +21,8 @@ BOX_WEAK = "#f5b942"
 INFO = "#2b4c7e"
 WARNING = "#6b4e16"
 ERROR = "#7a2630"
+#: A wrong finger drawn over the video (practice).
+WRONG = "#e5484d"
 
 STYLE_SHEET = f"""
 QMainWindow, QDialog {{ background: {WINDOW_BG}; }}
