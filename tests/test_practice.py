@@ -144,3 +144,11 @@ def test_a_drill_through_the_demo_passes_its_word_and_misses_another_letter(
     window.practice_action.trigger()
     assert not window.practising
     assert window.spelled_text == text_before or window.spelled_text.startswith(text_before)
+
+
+def test_asl_app_takes_practice_and_says_so_in_help() -> None:
+    from gui.app import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["--practice"]).practice and not parser.parse_args([]).practice
+    assert "practice mode" in parser.format_help()
