@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     setting("hold_seconds").add_argument(parser, "--hold")
     parser.add_argument("--no-mirror", action="store_true", help="show the video unmirrored")
     parser.add_argument(
+        "--practice",
+        action="store_true",
+        help="open in practice mode: letter and word drills that check your handshapes (View → Practice)",
+    )
+    parser.add_argument(
         "--screenshot",
         metavar="PATH",
         type=Path,
@@ -188,6 +193,8 @@ def _run(app: Any, args: argparse.Namespace, started: float, log: logging.Logger
         saved_settings=saved,
         profile_path=str(Path(args.profile).expanduser().resolve()) if args.profile else None,
     )
+    if args.practice:
+        window.set_practice(True)
     window.show()
     log.info("window shown after %.2f s", time.monotonic() - started)
     window.first_frame_shown.connect(

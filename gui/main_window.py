@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSlider,
+    QStackedWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -208,6 +209,10 @@ class MainWindow(QMainWindow):
         self.mirror_action.setChecked(self._settings.mirror)
         self.mirror_action.toggled.connect(self._on_mirror_toggled)
         view_menu.addAction(self.mirror_action)
+        self.practice_action = QAction("&Practice", self, checkable=True)
+        self.practice_action.setToolTip("Practise fingerspelling: drills that check your handshapes")
+        self.practice_action.toggled.connect(self.set_practice)
+        view_menu.addAction(self.practice_action)
 
         words_menu = bar.addMenu("&Words")
         self.suggest_action = QAction("&Suggest words", self, checkable=True)
@@ -330,6 +335,7 @@ class MainWindow(QMainWindow):
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
+        bar.addAction(self.practice_action)
         self.teach_button = QPushButton("Teach…")
         self.teach_button.setToolTip(self._teach_tip())
         self.teach_button.clicked.connect(self.teach)
@@ -474,7 +480,16 @@ class MainWindow(QMainWindow):
             row.addWidget(button)
         text_card.body.addLayout(row)
         outer.addWidget(text_card)
-        self.setCentralWidget(central)
+        # Practice is a second page of the central area (gui/practice.py).
+        from gui.practice import PracticeView
+
+        self.practice = PracticeView()
+        self.practice.leave_requested.connect(lambda: self.practice_action.setChecked(False))
+        self.modes = QStackedWidget()
+        self.modes.addWidget(central)
+        self.modes.addWidget(self.practice)
+        self.setCentralWidget(self.modes)
+        self._text_before_practice: str | None = None
         self._spelled_text = ""
         self._show_text("")
 
@@ -643,7 +658,9 @@ class MainWindow(QMainWindow):
         held_on = pending is not None and pending.committed
         hold = self._settings.hold_seconds
         self.hold_hint.setVisible(held_on and pending.held_seconds >= hold + DOUBLE_LETTER_HINT_AFTER)  # type: ignore[union-attr]
-        if result is not None and result.text != self._spelled_text:
+        if self.practising:
+            self.practice.show_packet(packet)
+        elif result is not None and result.text != self._spelled_text:
             self._sync_text(result.text)
         self.showing_confident_letter = strong
         self._display_times.append(now)
@@ -700,6 +717,46 @@ class MainWindow(QMainWindow):
             self.spelled_label.setText("Hold a letter steady to spell it")
             self.spelled_label.setStyleSheet("color: #6b7480; font-size: 14pt; font-weight: 400;")
 
+    # ------------------------------------------------------------------ practice
+
+    @property
+    def practising(self) -> bool:
+        """Whether practice mode is shown."""
+        return self.modes.currentWidget() is self.practice
+
+    def set_practice(self, on: bool) -> None:
+        """Switch between recognition and practice mode.
+
+        Practice judges with the generic model: the worker runs without the personal profile
+        meanwhile, and letters it types are taken out of the spelled text on the way back.
+        """
+        if on == self.practising:
+            return
+        self.practice_action.blockSignals(True)
+        self.practice_action.setChecked(on)
+        self.practice_action.blockSignals(False)
+        if on:
+            self._text_before_practice = self.worker.spelled()[0] if self.worker is not None else ""
+            if self.worker is not None and self._profile_path:
+                self.worker.set_profile("")
+            self.practice.set_judging(self._settings.confidence_threshold, self._settings.hold_seconds)
+            self.modes.setCurrentWidget(self.practice)
+            if self.practice.load_warning:
+                self.statusBar().showMessage(self.practice.load_warning, 12000)
+            if self.practice.drill is None:
+                self.practice.start_drill()
+            return
+        self.practice.end_session()
+        self.modes.setCurrentWidget(self.modes.widget(0))
+        if self.worker is not None:
+            if self._profile_path:
+                self.worker.set_profile(self._profile_path)
+            before = self._text_before_practice or ""
+            now = self.worker.spelled()[0]
+            if now.startswith(before) and len(now) > len(before):
+                self.worker.replace_text(len(before), len(now), "")
+            self._show_text(self.worker.spelled()[0])
+
     @property
     def spelled_text(self) -> str:
         """The text spelled so far."""
@@ -735,7 +792,9 @@ class MainWindow(QMainWindow):
         self._show_text(self.worker.edit_text(action))
 
     def accept_suggestion(self, index: int) -> None:
-        """Put word suggestion ``index`` (0-based) in place of the word it is for."""
+        """Put word suggestion ``index`` (0-based) in place of the word it is for (not while practising)."""
+        if self.practising:
+            return
         if not self.words.accept(index) and self.words.state.mode != "off":
             self.statusBar().showMessage("No word suggestion to accept yet", 2000)
 

@@ -21,6 +21,8 @@ BOX_WEAK = "#f5b942"
 INFO = "#2b4c7e"
 WARNING = "#6b4e16"
 ERROR = "#7a2630"
+#: A wrong finger drawn over the video (practice).
+WRONG = "#e5484d"
 
 STYLE_SHEET = f"""
 QMainWindow, QDialog {{ background: {WINDOW_BG}; }}
@@ -72,6 +74,11 @@ QSlider::handle:horizontal {{
 QToolBar {{ background: {WINDOW_BG}; border: none; spacing: 10px; padding: 6px 10px; }}
 QToolBar QLabel {{ color: {TEXT_MUTED}; }}
 QToolBar::separator {{ background: {BORDER}; width: 1px; margin: 8px 6px; }}
+QToolBar QToolButton {{
+    color: {TEXT}; background: #2a3039; border: 1px solid {BORDER}; border-radius: 8px; padding: 6px 14px;
+}}
+QToolBar QToolButton:hover {{ background: #343b46; }}
+QToolBar QToolButton:checked {{ background: {ACCENT}; color: {ON_ACCENT}; border: none; font-weight: 700; }}
 QCheckBox::indicator {{
     width: 16px; height: 16px; border-radius: 4px; border: 1px solid {BORDER}; background: #232830;
 }}

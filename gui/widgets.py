@@ -42,6 +42,7 @@ class VideoView(QWidget):
         self._tag_strong = False
         self._placeholder = "Starting…"
         self._hint = ""
+        self._highlight: frozenset[int] = frozenset()
 
     def sizeHint(self) -> QSize:
         return QSize(800, 600)
@@ -61,12 +62,15 @@ class VideoView(QWidget):
         tag: str = "",
         tag_strong: bool = False,
         hint: str = "",
+        highlight: Sequence[int] = (),
     ) -> None:
         """Show ``image`` (already mirrored when ``mirror``) with the overlay in frame coordinates.
 
         ``hint`` is a short line shown at the bottom of the picture (e.g. "Show one hand").
+        ``highlight``: landmark indices whose bones are drawn in red (practice: the wrong finger).
         """
         self._hint = hint
+        self._highlight = frozenset(highlight)
         self._image = image
         self._mirror = mirror
         self._box = box
@@ -118,6 +122,11 @@ class VideoView(QWidget):
             painter.setPen(QPen(QColor(255, 255, 255, 200), 2.5))
             for a, b in HAND_CONNECTIONS:
                 painter.drawLine(points[a], points[b])
+            if self._highlight:
+                painter.setPen(QPen(QColor(theme.WRONG), 6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+                for a, b in HAND_CONNECTIONS:
+                    if a in self._highlight and b in self._highlight:
+                        painter.drawLine(points[a], points[b])
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(theme.ACCENT))
             for p in points:
