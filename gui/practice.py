@@ -243,7 +243,7 @@ class PracticeView(QWidget):
         self.handshape.set_letter(letter)
         self.description_label.setText(f"{letter}: {DESCRIPTIONS[letter]}.")
         self.hint_label.setText("")
-        self.ring.set_progress(0, 100, "% held")
+        self.ring.set_progress(0, 100, "held", "0%")
         self._show_score()
 
     def _show_score(self) -> None:
@@ -288,7 +288,9 @@ class PracticeView(QWidget):
             else:
                 self.read_label.setText("·")
             if not drill.finished:
-                self.ring.set_progress(round(100 * drill.hold_fraction), 100, "% held")
+                self.ring.set_progress(
+                    round(100 * drill.hold_fraction), 100, "held", f"{round(100 * drill.hold_fraction)}%"
+                )
                 self.hint_label.setText(f"Hint: {drill.hint}" if drill.hint else "")
         self.video.show_frame(
             packet.image,

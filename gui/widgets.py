@@ -372,12 +372,15 @@ class ProgressRing(QWidget):
         self._value = 0
         self._maximum = 1
         self._caption = ""
+        self._text: str | None = None
         self.setFixedSize(132, 132)
 
-    def set_progress(self, value: int, maximum: int, caption: str = "") -> None:
+    def set_progress(self, value: int, maximum: int, caption: str = "", text: str | None = None) -> None:
+        """Fill to ``value / maximum``; ``text`` in the middle (default "value/maximum"), ``caption`` under it."""
         self._value = max(0, value)
         self._maximum = max(1, maximum)
         self._caption = caption
+        self._text = text
         self.update()
 
     def value(self) -> int:
@@ -407,7 +410,7 @@ class ProgressRing(QWidget):
         painter.drawText(
             upper,
             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
-            f"{min(self._value, self._maximum)}/{self._maximum}",
+            self._text if self._text is not None else f"{min(self._value, self._maximum)}/{self._maximum}",
         )
         if self._caption:
             font.setPointSize(9)

@@ -353,7 +353,7 @@ def _describe_fingers(shape: Handshape) -> dict[str, str]:
         elif "extended" not in states and states:
             words[finger] = "curved" if states == {"bent"} else "folded"
         elif states == {"extended", "bent"}:
-            words[finger] = "up"
+            words[finger] = "out (straight or a little bent)"
     return words
 
 

@@ -21,8 +21,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 
 
-def demo_window(**window_options: Any) -> tuple[Any, Any]:
-    """The styled application and a started main window on the demo source (mediapipe locator)."""
+def demo_window(
+    settings: Any = None, size: tuple[int, int] | None = None, **window_options: Any
+) -> tuple[Any, Any]:
+    """The styled application and a started main window on the demo source.
+
+    ``settings``: an ``AppSettings`` (default: the mediapipe locator); ``size``: the window's;
+    other options go to ``MainWindow`` (e.g. ``source_opener``).
+    """
     home = tempfile.mkdtemp(prefix="asl-shot-")
     os.environ["XDG_DATA_HOME"] = home
     os.environ["ASL_FINGERSPELL_HOME"] = home  # profiles, runs, user words (recognizer/paths.py)
