@@ -80,6 +80,10 @@ class MediaPipeLocator:
             hand that fills the frame is found too (on the dev photos, 94% -> 99% found).
             Costs a second detector pass on frames without a hand; None disables it.
         tracking: derive the next ROI from the last landmarks (re-detect only on loss).
+        search_every: while no hand is in view, run the palm detector on one frame in this many
+            and answer None at once for the others (a live video: idle costs a third with 3,
+            and a hand is found at most ``search_every - 1`` frames late). A lost track is
+            searched for at once, and :meth:`reset` makes the next frame search. 1: every frame.
         mirrored_input: frames are selfie-mirrored (see the module docstring).
         num_threads: onnxruntime intra-op threads; None = onnxruntime's default.
     """
@@ -94,6 +98,7 @@ class MediaPipeLocator:
         max_candidates: int = 2,
         retry_pad: float | None = 0.25,
         tracking: bool = True,
+        search_every: int = 1,
         mirrored_input: bool = False,
         num_threads: int | None = None,
     ) -> None:
@@ -109,8 +114,10 @@ class MediaPipeLocator:
         self.max_candidates = max(1, int(max_candidates))
         self.retry_pad = retry_pad
         self.tracking = tracking
+        self.search_every = max(1, int(search_every))
         self.mirrored_input = mirrored_input
         self._roi: RotatedRect | None = None
+        self._searches_skipped = 0  # frames left to skip before the next search (no hand in view)
         #: How many times the palm detector ran (for tests and benchmarks).
         self.detector_calls = 0
         #: Whether the last observation came from tracking (True) or a fresh detection.
@@ -120,6 +127,7 @@ class MediaPipeLocator:
         """Drop the tracked hand; the next frame runs the palm detector."""
         self._roi = None
         self.last_was_tracked = False
+        self._searches_skipped = 0
 
     def _candidate_rois(self, frame_bgr: np.ndarray, pad: float = 0.0) -> list[RotatedRect]:
         """Hand ROIs from the palm detector, the signing hand's first.
@@ -159,6 +167,9 @@ class MediaPipeLocator:
             LOG.debug("tracking lost; running the palm detector")
             self._roi = None
         self.last_was_tracked = False
+        if self._searches_skipped > 0:
+            self._searches_skipped -= 1
+            return None
         pads = [0.0] if self.retry_pad is None else [0.0, self.retry_pad]
         for pad in pads:
             for roi in self._candidate_rois(frame_bgr, pad):
@@ -166,6 +177,7 @@ class MediaPipeLocator:
                 if obs is not None:
                     return obs
         self._roi = None
+        self._searches_skipped = self.search_every - 1
         return None
 
 
