@@ -426,7 +426,14 @@ class CalibrationDialog(QDialog):
             box = (b.cx, b.cy, b.side)
             landmarks = result.hand.landmarks
         hint = "Show one hand" if result is not None and result.hand is None else ""
-        self.video.show_frame(packet.image, mirror=packet.mirror, box=box, landmarks=landmarks, hint=hint)
+        self.video.show_frame(
+            packet.image,
+            mirror=packet.mirror,
+            box=box,
+            landmarks=landmarks,
+            hint=hint,
+            frame_size=(packet.frame_width, packet.frame_height),
+        )
 
     def _on_capture_progress(self, letter: str, kept: int, wanted: int, state: str) -> None:
         if letter != self._capturing:

@@ -301,6 +301,7 @@ class PracticeView(QWidget):
             tag_strong=strong,
             hint=hint,
             highlight=highlight,
+            frame_size=(packet.frame_width, packet.frame_height),
         )
 
     def _handle(self, events: list[DrillEvent]) -> None:

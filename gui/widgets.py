@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from gui import theme
+from gui.images import fit_size
 
 #: MediaPipe's 21-point hand skeleton, as pairs of landmark indices (for drawing only).
 HAND_CONNECTIONS: tuple[tuple[int, int], ...] = (
@@ -27,14 +28,21 @@ class VideoView(QWidget):
     """The live picture with the hand's box, landmarks and letter tag drawn over it.
 
     Overlay coordinates arrive in the source frame's pixels; when the
-    picture is shown mirrored they are flipped here to match it.
+    picture is shown mirrored they are flipped here to match it. The picture
+    itself comes already scaled to this view (``display_size_changed`` says to
+    what size; ``gui.images.display_image`` makes it), so a paint only copies it;
+    one of another size (just after a resize) is scaled as it is painted.
     """
+
+    #: The view's size changed: width, height in device pixels, device pixel ratio.
+    display_size_changed = Signal(int, int, float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(320, 240)
         self._image: QImage | None = None
+        self._frame_size = (1, 1)  # the source frame's width and height (the overlay's coordinates)
         self._mirror = False
         self._box: tuple[float, float, float] | None = None  # cx, cy, side in frame pixels
         self._landmarks: np.ndarray | None = None
@@ -46,6 +54,14 @@ class VideoView(QWidget):
 
     def sizeHint(self) -> QSize:
         return QSize(800, 600)
+
+    def display_size(self) -> tuple[int, int, float]:
+        """The view's size in device pixels and its device pixel ratio."""
+        ratio = float(self.devicePixelRatioF())
+        return round(self.width() * ratio), round(self.height() * ratio), ratio
+
+    def resizeEvent(self, event: object) -> None:
+        self.display_size_changed.emit(*self.display_size())
 
     def set_placeholder(self, text: str) -> None:
         """Text shown while no frame has arrived."""
@@ -63,8 +79,12 @@ class VideoView(QWidget):
         tag_strong: bool = False,
         hint: str = "",
         highlight: Sequence[int] = (),
+        frame_size: tuple[int, int] | None = None,
     ) -> None:
         """Show ``image`` (already mirrored when ``mirror``) with the overlay in frame coordinates.
+
+        ``frame_size``: the source frame's (width, height) when ``image`` was scaled for display
+        (default: the image's own size).
 
         ``hint`` is a short line shown at the bottom of the picture (e.g. "Show one hand").
         ``highlight``: landmark indices whose bones are drawn in red (practice: the wrong finger).
@@ -72,6 +92,7 @@ class VideoView(QWidget):
         self._hint = hint
         self._highlight = frozenset(highlight)
         self._image = image
+        self._frame_size = frame_size or (image.width(), image.height())
         self._mirror = mirror
         self._box = box
         self._landmarks = landmarks
@@ -84,11 +105,10 @@ class VideoView(QWidget):
         return self._image is not None
 
     def _target_rect(self) -> QRectF:
-        assert self._image is not None
-        iw, ih = self._image.width(), self._image.height()
-        scale = min(self.width() / iw, self.height() / ih)
-        w, h = iw * scale, ih * scale
-        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+        """Where the picture goes: the frame fitted to the view, on whole device pixels."""
+        width, height, ratio = self.display_size()
+        w, h = fit_size(self._frame_size, (width, height))
+        return QRectF((width - w) // 2 / ratio, (height - h) // 2 / ratio, w / ratio, h / ratio)
 
     def paintEvent(self, event: object) -> None:
         painter = QPainter(self)
@@ -109,12 +129,21 @@ class VideoView(QWidget):
         frame_clip = QPainterPath()
         frame_clip.addRoundedRect(target, 14, 14)
         painter.setClipPath(frame_clip)
-        painter.drawImage(target, self._image)
-        scale = target.width() / self._image.width()
+        image = self._image
+        ratio = image.devicePixelRatio()
+        if (
+            abs(image.width() / ratio - target.width()) < 1
+            and abs(image.height() / ratio - target.height()) < 1
+        ):
+            painter.drawImage(target.topLeft(), image)  # already scaled for this view: a copy
+        else:
+            painter.drawImage(target, image)
+        frame_width = self._frame_size[0]
+        scale = target.width() / frame_width
 
         def to_view(x: float, y: float) -> QPointF:
             if self._mirror:
-                x = self._image.width() - x  # type: ignore[union-attr]
+                x = frame_width - x
             return QPointF(target.left() + x * scale, target.top() + y * scale)
 
         if self._landmarks is not None and len(self._landmarks) == 21:
@@ -191,7 +220,11 @@ class TopKBars(QWidget):
 
     def set_items(self, items: Sequence[tuple[str, float]], threshold: float) -> None:
         """Show ``(letter, probability)`` pairs, best first; bars over ``threshold`` are highlighted."""
-        self._items = list(items)[: self._rows]
+        # Rounded as finely as a bar can show: an unchanged picture is not repainted.
+        shown = [(letter, round(float(p), 3)) for letter, p in list(items)[: self._rows]]
+        if shown == self._items and threshold == self._threshold:
+            return
+        self._items = shown
         self._threshold = threshold
         self.update()
 
@@ -237,6 +270,52 @@ class TopKBars(QWidget):
             )
 
 
+class HoldBar(QWidget):
+    """A thin bar that fills as a letter is held (0-100), painted in a few calls.
+
+    Stands in for a styled ``QProgressBar`` with the same ``setValue``/``value``: the
+    window sets it on every frame, and a style-sheet progress bar costs far more to paint.
+    Nothing is repainted when the value does not change.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._value = 0
+        self.setFixedHeight(6)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QSize:
+        return QSize(200, 6)
+
+    def value(self) -> int:
+        return self._value
+
+    def setValue(self, value: int) -> None:  # QProgressBar's name
+        """Fill to ``value`` percent (clamped to 0-100)."""
+        value = min(100, max(0, int(value)))
+        if value != self._value:
+            self._value = value
+            self.update()
+
+    def paintEvent(self, event: object) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        track = QRectF(self.rect())
+        radius = track.height() / 2
+        painter.setBrush(QColor(theme.TRACK))
+        painter.drawRoundedRect(track, radius, radius)
+        if self._value > 0:
+            fill = QRectF(
+                track.left(),
+                track.top(),
+                max(track.height(), track.width() * self._value / 100),
+                track.height(),
+            )
+            painter.setBrush(QColor(theme.ACCENT))
+            painter.drawRoundedRect(fill, radius, radius)
+
+
 class ModelInputView(QWidget):
     """The 28x28 image the classifier saw, scaled up with nearest-neighbour pixels."""
 
@@ -247,6 +326,8 @@ class ModelInputView(QWidget):
 
     def set_image(self, image: QImage | None) -> None:
         """Show ``image`` (None: nothing, e.g. no hand in view)."""
+        if image is None and self._image is None:
+            return
         self._image = image
         self.update()
 
