@@ -14,7 +14,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QSizePolicy,
     QSlider,
@@ -41,7 +40,7 @@ from gui.settings import AUTO_SOURCE, AppSettings, save_settings
 from gui.shortcuts import help_text, key_text, sequence
 from gui.suggestions import SUGGESTIONS, BarState, SuggestionBar, UserWordsDialog, WordAssistant
 from gui.theme import ACCENT
-from gui.widgets import Banner, Card, ModelInputView, TopKBars, VideoView
+from gui.widgets import Banner, Card, HoldBar, ModelInputView, TopKBars, VideoView
 from gui.worker import DEMO_SOURCE, FramePacket, RecognitionWorker, SourceOpener
 from recognizer.paths import user_data_dir
 from recognizer.settings import LOCATOR_MODES, Setting, setting
@@ -405,10 +404,7 @@ class MainWindow(QMainWindow):
         hold_caption = QLabel("HOLD TO TYPE")
         hold_caption.setObjectName("caption")
         letter_card.body.addWidget(hold_caption)
-        self.hold_bar = QProgressBar()
-        self.hold_bar.setRange(0, 100)
-        self.hold_bar.setTextVisible(False)
-        self.hold_bar.setFixedHeight(6)
+        self.hold_bar = HoldBar()
         self.hold_bar.setToolTip("Hold progress: the letter is spelled when the bar is full")
         letter_card.body.addWidget(self.hold_bar)
         self.hold_hint = QLabel(DOUBLE_LETTER_HINT)
@@ -484,6 +480,9 @@ class MainWindow(QMainWindow):
         from gui.practice import PracticeView
 
         self.practice = PracticeView()
+        # The worker scales each picture once, to the size of the view that shows it.
+        self.video.display_size_changed.connect(self._send_display_size)
+        self.practice.video.display_size_changed.connect(self._send_display_size)
         self.practice.leave_requested.connect(lambda: self.practice_action.setChecked(False))
         self.modes = QStackedWidget()
         self.modes.addWidget(central)
@@ -575,6 +574,8 @@ class MainWindow(QMainWindow):
         # The word lists are indexed once the first frame is on screen, not competing with start-up.
         self.first_frame_shown.connect(lambda _seconds: self.words.start())
         self.video.set_placeholder("Opening the video source…")
+        self._send_display_size()
+        worker.set_paused(self.isMinimized())
         worker.start()
         if self._startup_notice:
             self.statusBar().showMessage(self._startup_notice, 10000)
@@ -594,6 +595,18 @@ class MainWindow(QMainWindow):
         self.worker = None
         self.words.set_editor(None)
         return stopped
+
+    def _send_display_size(self) -> None:
+        """Tell the worker the size of the video view on show (practice has its own)."""
+        if self.worker is not None:
+            view = self.practice.video if self.practising else self.video
+            self.worker.set_display_size(*view.display_size())
+
+    def changeEvent(self, event: QEvent) -> None:
+        # Minimised, nobody sees the video: recognition pauses (almost no CPU) until restored.
+        if event.type() == QEvent.Type.WindowStateChange and self.worker is not None:
+            self.worker.set_paused(self.isMinimized())
+        super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         save_settings(self.settings_to_save(), self._settings_store)
@@ -641,6 +654,7 @@ class MainWindow(QMainWindow):
             tag=tag,
             tag_strong=strong,
             hint=hint,
+            frame_size=(packet.frame_width, packet.frame_height),
         )
         self.model_input_view.set_image(packet.model_input)
         if prediction is not None:
@@ -741,6 +755,7 @@ class MainWindow(QMainWindow):
                 self.worker.set_profile("")
             self.practice.set_judging(self._settings.confidence_threshold, self._settings.hold_seconds)
             self.modes.setCurrentWidget(self.practice)
+            self._send_display_size()
             if self.practice.load_warning:
                 self.statusBar().showMessage(self.practice.load_warning, 12000)
             if self.practice.drill is None:
@@ -748,6 +763,7 @@ class MainWindow(QMainWindow):
             return
         self.practice.end_session()
         self.modes.setCurrentWidget(self.modes.widget(0))
+        self._send_display_size()
         if self.worker is not None:
             if self._profile_path:
                 self.worker.set_profile(self._profile_path)

@@ -16,6 +16,14 @@ are only ever touched by this thread. Stopping is cooperative:
 The engine (OpenCV, onnxruntime, the locator) is imported inside the thread
 so that the window can be shown before any of it is loaded.
 
+Cheap by design (``benchmarks/PERFORMANCE.md``): the picture is scaled once here, to
+the size the view asked for (:meth:`RecognitionWorker.set_display_size`), so the GUI
+thread only copies it; while no hand is in view the palm detector searches one frame in
+:data:`SEARCH_EVERY`; :meth:`RecognitionWorker.set_paused` (the window minimised) stops
+reading and recognising until it is called again. Every thread is named
+(``recognition-worker``, ``profile-jobs``, ``model-loader``, ``camera-scan``) so that
+``top -H`` and ``/proc/PID/task/*/comm`` tell them apart.
+
 Personal profiles (``recognizer.profile``) are read and written on one more
 thread of the worker's, the *profile thread*, which runs jobs one at a time in
 the order they were asked for: opening the active profile and building its
@@ -83,6 +91,28 @@ CAPTURE_MIN_GAP = 0.1
 #: ...and a kept 28x28 crop must differ from the last kept one by at least this many grey
 #: levels on average (a frozen camera or a still image gives the same frame again).
 DUPLICATE_DIFF = 0.75
+#: While no hand is in view, the palm detector searches one frame in this many (a hand
+#: that comes in is found at most 2 frames late; the idle engine costs about a third).
+SEARCH_EVERY = 3
+
+
+def name_native_thread(name: str) -> None:
+    """Give the calling thread ``name`` where the OS shows thread names (Linux: 15 characters).
+
+    Python before 3.14 names its threads only for itself; tools such as ``top -H`` and
+    ``benchmarks/bench_app.py`` read the OS's name.
+    """
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None)
+        libc.prctl(15, name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
+    except (OSError, AttributeError):  # no prctl here: the name is only cosmetic
+        pass
 
 
 @dataclass(frozen=True, eq=False)
@@ -216,6 +246,10 @@ class RecognitionWorker(QThread):
         self._next_reconnect = 0.0
         self._fps = 0.0
         self._last_frame_at: float | None = None
+        #: The view's size in device pixels and its pixel ratio (None: the frame's own size).
+        #: Written by the GUI thread in one assignment, read once per frame.
+        self._display: tuple[int, int, float] | None = None
+        self._paused = False
         self.frames_processed = 0
         self.frames_published = 0
         self._frame_errors = 0
@@ -254,6 +288,22 @@ class RecognitionWorker(QThread):
         if thread is not None:
             thread.join(max(0.0, timeout - (time.monotonic() - started)))
         return stopped
+
+    def set_display_size(self, width: int, height: int, device_pixel_ratio: float = 1.0) -> None:
+        """Scale the pictures to fit ``width`` x ``height`` device pixels (the view's size)."""
+        self._display = (max(1, int(width)), max(1, int(height)), float(device_pixel_ratio))
+
+    def set_paused(self, paused: bool) -> None:
+        """Stop reading and recognising frames (True) or go on (False); e.g. while minimised.
+
+        The source stays open; on resuming, tracking and the letter being held start afresh.
+        """
+        self._submit(lambda: self._set_paused(paused))
+
+    @property
+    def paused(self) -> bool:
+        """Whether the loop is paused now (it takes effect between frames)."""
+        return self._paused
 
     def apply_settings(self, settings: AppSettings) -> None:
         """Use new recognition settings (threshold, hold time, locator, mirror)."""
@@ -398,6 +448,11 @@ class RecognitionWorker(QThread):
 
     # ------------------------------------------------------------------ worker side
 
+    def _set_paused(self, paused: bool) -> None:
+        if self._paused and not paused and self._pipeline is not None:
+            self._pipeline.reset()  # the hand has moved on since
+        self._paused = paused
+
     def run(self) -> None:
         """The loop: commands, pacing, read, process, publish; until stop() is called."""
         self._profile_thread = threading.Thread(target=self._run_jobs, name="profile-jobs", daemon=True)
@@ -430,6 +485,7 @@ class RecognitionWorker(QThread):
     def _scan_cameras(self) -> None:
         from recognizer.sources import list_cameras
 
+        name_native_thread("camera-scan")
         try:
             cameras = list_cameras()
         except Exception as exc:  # a failed scan only empties the chooser
@@ -466,6 +522,7 @@ class RecognitionWorker(QThread):
         from recognizer.engine import build_engine, load_classifier
         from recognizer.errors import RecognizerError
 
+        name_native_thread("model-loader")
         try:
             if classifier is None:
                 classifier = load_classifier(path, config)
@@ -493,6 +550,7 @@ class RecognitionWorker(QThread):
                 self.locator_replaced.emit(wanted, in_use)
                 self._settings = self._settings.with_changes(locator=in_use)
             self._apply_settings(self._settings)  # settings changed while the engine was built
+            self._tune_locator()
         else:
             # The personal model belongs to the old model's embeddings: rebuilt for this one below.
             self._pipeline.set_classifier(classifier)
@@ -526,6 +584,19 @@ class RecognitionWorker(QThread):
             self.locator_replaced.emit(settings.locator, in_use)
             self._settings = settings.with_changes(locator=in_use)
             pipeline.set_config(self._pipeline_config(self._settings))
+        self._tune_locator()
+
+    def _tune_locator(self) -> None:
+        """Video: the palm detector searches one frame in SEARCH_EVERY while no hand is in view.
+
+        Not for a folder of photos: each one is a new picture, searched in full.
+        """
+        from recognizer.locate import MediaPipeLocator
+
+        locator = self._pipeline.locator if self._pipeline is not None else None
+        if isinstance(locator, MediaPipeLocator):
+            photos = getattr(self._source, "kind", None) == "images"
+            locator.search_every = 1 if photos else SEARCH_EVERY
 
     def _open(self, spec: str, fallback_note: str = "") -> None:
         """Open ``spec``; when it cannot be opened, fall back to the demo (``fallback_note`` says why)."""
@@ -557,6 +628,7 @@ class RecognitionWorker(QThread):
         self._last_frame_at = None
         if self._pipeline is not None:
             self._pipeline.reset()
+            self._tune_locator()
         self.source_opened.emit(spec, str(getattr(source, "name", spec)), note)
 
     def _close_source(self) -> None:
@@ -596,6 +668,10 @@ class RecognitionWorker(QThread):
                     self._process_safely(self._last_frame, time.monotonic())
                     continue
                 self._sleep(IDLE_POLL)
+                next_due = time.monotonic()
+                continue
+            if self._paused:
+                self._sleep(IDLE_POLL)  # a command (resume, stop) wakes it at once
                 next_due = time.monotonic()
                 continue
             if self._lost_since is not None:
@@ -667,7 +743,7 @@ class RecognitionWorker(QThread):
         )
 
     def _process(self, frame: np.ndarray, captured_at: float, decode_ms: float | None = None) -> None:
-        from gui.images import bgr_to_qimage, gray_to_qimage
+        from gui.images import display_image, gray_to_qimage
 
         result = None
         pending = None
@@ -685,7 +761,11 @@ class RecognitionWorker(QThread):
             if self._capture is not None:
                 self._capture_step(self._capture, frame, result)
         mirror = self._settings.mirror
-        image = bgr_to_qimage(frame, mirror=mirror)
+        display = self._display
+        if display is None:
+            image = display_image(frame, mirror=mirror)
+        else:
+            image = display_image(frame, display[:2], mirror=mirror, device_pixel_ratio=display[2])
         if self._last_frame_at is not None:
             dt = captured_at - self._last_frame_at
             if dt > 0:
@@ -801,6 +881,7 @@ class RecognitionWorker(QThread):
     def _run_jobs(self) -> None:
         from recognizer.errors import RecognizerError
 
+        name_native_thread("profile-jobs")
         while True:
             job = self._jobs.get()
             if job is None or self._stop_requested.is_set():
