@@ -228,7 +228,9 @@ def _run_child(tree: Path, case: str, seconds: float, warmup: float) -> dict[str
     env["QT_QPA_PLATFORM"] = "offscreen"
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", case, "--seconds", str(seconds),
            "--warmup", str(warmup)]  # fmt: skip
-    done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, timeout=seconds + warmup + 300)
+    done = subprocess.run(
+        cmd, cwd=tree, env=env, capture_output=True, text=True, timeout=seconds + warmup + 300
+    )
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
         raise SystemExit(f"bench_app: case {case} in {tree} failed:\n{done.stderr[-2000:]}")
@@ -274,7 +276,9 @@ def summarise(results: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, of {', '.join(CASES)}")
     parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds run before measuring")
@@ -311,7 +315,9 @@ def main(argv: list[str] | None = None) -> int:
                     file=sys.stderr,
                     flush=True,
                 )
-    print(f"{os.cpu_count()} CPUs; {args.seconds:g} s measured after {args.warmup:g} s, {args.rounds} round(s)")
+    print(
+        f"{os.cpu_count()} CPUs; {args.seconds:g} s measured after {args.warmup:g} s, {args.rounds} round(s)"
+    )
     print(summarise(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
