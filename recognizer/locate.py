@@ -81,9 +81,11 @@ class MediaPipeLocator:
             Costs a second detector pass on frames without a hand; None disables it.
         tracking: derive the next ROI from the last landmarks (re-detect only on loss).
         search_every: while no hand is in view, run the palm detector on one frame in this many
-            and answer None at once for the others (a live video: idle costs a third with 3,
-            and a hand is found at most ``search_every - 1`` frames late). A lost track is
-            searched for at once, and :meth:`reset` makes the next frame search. 1: every frame.
+            and answer None at once for the others; those searches after the first also take
+            turns with ``retry_pad`` instead of running both passes (a live video: with 3, idle
+            costs a sixth of the detector's time, and a hand is found at most 2 frames late, or 5
+            when the pass whose turn it is misses it). A lost track is searched for at once in full, and
+            :meth:`reset` makes the next frame do so. 1 (default): every frame, both passes.
         mirrored_input: frames are selfie-mirrored (see the module docstring).
         num_threads: onnxruntime intra-op threads; None = onnxruntime's default.
     """
@@ -118,6 +120,7 @@ class MediaPipeLocator:
         self.mirrored_input = mirrored_input
         self._roi: RotatedRect | None = None
         self._searches_skipped = 0  # frames left to skip before the next search (no hand in view)
+        self._failed_searches = 0  # searches that found nothing since the last hand or reset
         #: How many times the palm detector ran (for tests and benchmarks).
         self.detector_calls = 0
         #: Whether the last observation came from tracking (True) or a fresh detection.
@@ -128,6 +131,7 @@ class MediaPipeLocator:
         self._roi = None
         self.last_was_tracked = False
         self._searches_skipped = 0
+        self._failed_searches = 0
 
     def _candidate_rois(self, frame_bgr: np.ndarray, pad: float = 0.0) -> list[RotatedRect]:
         """Hand ROIs from the palm detector, the signing hand's first.
@@ -171,13 +175,18 @@ class MediaPipeLocator:
             self._searches_skipped -= 1
             return None
         pads = [0.0] if self.retry_pad is None else [0.0, self.retry_pad]
+        if self.search_every > 1 and self._failed_searches and len(pads) > 1:
+            # Idle: one pass a search, plain and padded in turns.
+            pads = [self.retry_pad if self._failed_searches % 2 == 0 else 0.0]
         for pad in pads:
             for roi in self._candidate_rois(frame_bgr, pad):
                 obs = self._observe(frame_bgr, roi)
                 if obs is not None:
+                    self._failed_searches = 0
                     return obs
         self._roi = None
         self._searches_skipped = self.search_every - 1
+        self._failed_searches += 1
         return None
 
 

@@ -35,7 +35,8 @@ def test_the_palm_detector_searches_one_frame_in_three_while_no_hand_is_in_view(
         assert every_frame.locate(blank) is None
     passes = 2  # the plain frame and the padded retry
     assert every_frame.detector_calls == 9 * passes
-    assert locator.detector_calls == 3 * passes
+    # Frames 0, 3 and 6 search: the first in full, then one pass each (plain, padded in turns).
+    assert locator.detector_calls == passes + 2
     locator.locate(blank)  # a search...
     calls = locator.detector_calls
     locator.reset()  # ...and a reset (a new source, a still photo) searches the very next frame
@@ -43,7 +44,7 @@ def test_the_palm_detector_searches_one_frame_in_three_while_no_hand_is_in_view(
     assert locator.detector_calls == calls + passes
 
 
-def test_a_hand_that_comes_into_view_is_found_within_three_frames_and_then_tracked() -> None:
+def test_a_hand_that_comes_into_view_is_found_within_six_frames_and_then_tracked() -> None:
     source = open_source("synth:letters=_A,fps=15,hold=1,gap=0,size=640x480,seed=1")
     locator = MediaPipeLocator(num_threads=1, search_every=3)
     found_at = None
@@ -57,7 +58,7 @@ def test_a_hand_that_comes_into_view_is_found_within_three_frames_and_then_track
             first_calls = locator.detector_calls
         elif found_at is not None:
             assert hand is not None and locator.last_was_tracked
-    assert found_at is not None and found_at - 15 < 3  # the hand arrives on frame 15
+    assert found_at is not None and found_at - 15 < 6  # the hand arrives on frame 15
     assert locator.detector_calls == first_calls  # tracked from there on: no more searches
 
 
@@ -145,9 +146,9 @@ def test_the_apps_locator_searches_one_frame_in_three_on_video_and_every_photo_i
     assert locator.search_every == SEARCH_EVERY
     calls, frames = locator.detector_calls, worker.frames_processed
     qtbot.waitUntil(lambda: worker.frames_processed >= frames + 12, timeout=10_000)
-    # Two passes (plain and padded) on one frame in three: 2/3 of a pass per frame, not 2.
+    # One pass (plain or padded in turns) on one frame in three, not both passes on every frame.
     per_frame = (locator.detector_calls - calls) / (worker.frames_processed - frames)
-    assert per_frame < 1.0
+    assert per_frame < 0.5
     photos = tmp_path / "photos"
     photos.mkdir()
     cv2.imwrite(str(photos / "blank.png"), np.full((240, 320, 3), 90, np.uint8))
