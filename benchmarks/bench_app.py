@@ -222,10 +222,10 @@ def child(case: str, seconds: float, warmup: float) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the parent
 
 
-def _run_child(tree: Path, case: str, seconds: float, warmup: float) -> dict[str, Any]:
+def _run_child(tree: Path, case: str, seconds: float, warmup: float, platform: str) -> dict[str, Any]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(tree)
-    env["QT_QPA_PLATFORM"] = "offscreen"
+    env["QT_QPA_PLATFORM"] = platform
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", case, "--seconds", str(seconds),
            "--warmup", str(warmup)]  # fmt: skip
     done = subprocess.run(
@@ -281,10 +281,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, of {', '.join(CASES)}")
     parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds per run")
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds run before measuring")
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds run before measuring")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tree", action="append", default=[], metavar="LABEL=DIR",
                         help="a checkout to measure (default: this one, as 'this')")  # fmt: skip
+    parser.add_argument(
+        "--platform",
+        default="offscreen",
+        help="Qt platform: offscreen (default), or xcb for a real X window (e.g. under xvfb-run)",
+    )
     parser.add_argument("--json", type=Path, help="write every run's figures here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -305,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     for round_index in range(args.rounds):
         for case in cases:
             for label, tree in trees:
-                r = _run_child(tree, case, args.seconds, args.warmup)
+                r = _run_child(tree, case, args.seconds, args.warmup, args.platform)
                 r.update(label=label, round=round_index)
                 results.append(r)
                 print(
@@ -316,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
     print(
-        f"{os.cpu_count()} CPUs; {args.seconds:g} s measured after {args.warmup:g} s, {args.rounds} round(s)"
+        f"{os.cpu_count()} CPUs, Qt platform {args.platform}; {args.seconds:g} s measured after "
+        f"{args.warmup:g} s, {args.rounds} round(s)"
     )
     print(summarise(results))
     if args.json:
