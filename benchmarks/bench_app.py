@@ -15,7 +15,8 @@ measures ``--seconds`` seconds of it:
 - per thread (from ``/proc/self/task/*/{comm,stat}``): ``main`` (the GUI thread), the
   recognition worker (capture and recognition: one thread), ``capture`` (the CPU time spent
   inside ``source.read()``, on the worker thread, measured with ``time.thread_time``) and
-  every other thread by its name (onnxruntime pools would show here).
+  every other thread by its name: ``qt-pool`` is Qt's GUI thread pool, where Qt's smooth
+  image scaling for the GUI thread runs; onnxruntime pools would show here too.
 
 Cases: ``demo`` (the demo source, 15 fps 640x480), ``synth30`` (a 30 fps 640x480 synthetic
 source, a hand in most frames), ``idle`` (the same source with no hand at all) and
@@ -78,6 +79,8 @@ def _thread_group(tid: int, comm: str) -> str:
         return "main"
     if comm.startswith("recognition"):
         return "worker"
+    if comm == "Thread (pooled)":  # Qt's GUI thread pool: it does Qt's smooth image scaling
+        return "qt-pool"
     return comm
 
 
