@@ -182,7 +182,10 @@ class WordAssistant(QObject):
         except Exception as exc:  # a damaged install: the app works on without suggestions
             log.warning("word suggestions are unavailable: %s", exc)
             self._problem = str(exc) or type(exc).__name__
-        self.ready.emit()  # queued to the GUI thread
+        try:
+            self.ready.emit()  # queued to the GUI thread
+        except RuntimeError:  # the window closed (Quit, Ctrl-C) while the lists were indexed
+            log.debug("word decoder built after its window closed")
 
     def _on_ready(self) -> None:
         self._building = False
