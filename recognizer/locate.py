@@ -177,7 +177,7 @@ class MediaPipeLocator:
         pads = [0.0] if self.retry_pad is None else [0.0, self.retry_pad]
         if self.search_every > 1 and self._failed_searches and len(pads) > 1:
             # Idle: one pass a search, plain and padded in turns.
-            pads = [self.retry_pad if self._failed_searches % 2 == 0 else 0.0]
+            pads = [pads[1] if self._failed_searches % 2 == 0 else 0.0]
         for pad in pads:
             for roi in self._candidate_rois(frame_bgr, pad):
                 obs = self._observe(frame_bgr, roi)
