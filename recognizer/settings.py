@@ -263,6 +263,12 @@ SETTINGS: tuple[Setting, ...] = (
         True,
         "average the classifier over several crops of the hand (+2.9 points on the dev photos)",
     ),
+    Setting(
+        "landmark_fusion",
+        bool,
+        True,
+        "combine the image model with the landmark model and the T handshape rule (recognizer.fusion)",
+    ),
     # 1 by default: the models are small, and onnxruntime's spinning worker threads cost 2-4x in
     # wall time when the cores are shared (GUI thread, camera decode, other programs); measured
     # on the dev set, 62 ms vs 250 ms per photo on a busy 2-core machine.
