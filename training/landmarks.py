@@ -15,7 +15,6 @@ fingers of different lengths. Only the Sign-MNIST CSV is used; real photos never
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import time
@@ -30,7 +29,7 @@ import numpy as np
 from recognizer.hands.features import FINGER_CHAINS, MIDDLE_MCP, SHAPE_FEATURE_SIZE, WRIST, shape_features
 from recognizer.modelinfo import build_landmark_metadata
 from recognizer.preprocess import LETTERS, NUM_CLASSES
-from training.config import ConfigError
+from training.config import LandmarkConfig
 from training.export import atomic_target, read_onnx_metadata
 from training.handmask import HandScan
 
@@ -40,68 +39,6 @@ log = logging.getLogger(__name__)
 LANDMARK_MODEL = "landmarks.onnx"
 LANDMARK_CONFIG = "landmarks_config.json"
 LANDMARK_METRICS = "landmarks_metrics.json"
-
-
-@dataclass(frozen=True)
-class LandmarkConfig:
-    """Every choice the landmark classifier's training makes (saved as ``landmarks_config.json``)."""
-
-    hidden: tuple[int, ...] = (256, 128)
-    dropout: float = 0.3
-    epochs: int = 40
-    batch_size: int = 256
-    learning_rate: float = 1e-3
-    label_smoothing: float = 0.05
-    #: Augmented copies of every hand (and of its mirror image) made for each pass over the data.
-    copies: int = 3
-    #: 3D turn of the point set: yaw and pitch up to this many degrees, roll up to ``roll_degrees``.
-    tilt_degrees: float = 25.0
-    roll_degrees: float = 10.0
-    #: Per-joint noise, in palm lengths (wrist to middle knuckle).
-    jitter: float = 0.03
-    #: Each finger's bones scaled by up to this share (finger-length variation).
-    finger_scale: float = 0.1
-    #: Hands the landmark model was less sure of than this are left out.
-    min_presence: float = 0.5
-    seed: int = 42
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        if not self.hidden or min(self.hidden) < 1:
-            raise ConfigError(f"landmarks.hidden must list positive layer sizes, got {self.hidden}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"landmarks.dropout = {self.dropout} is out of range")
-        if self.epochs < 1 or self.batch_size < 1 or self.copies < 0:
-            raise ConfigError("landmarks: epochs and batch size must be at least 1, copies at least 0")
-        for name in ("tilt_degrees", "roll_degrees"):
-            if not 0.0 <= getattr(self, name) < 90.0:
-                raise ConfigError(f"landmarks.{name} = {getattr(self, name)} is out of range")
-        if not 0.0 <= self.jitter < 0.5 or not 0.0 <= self.finger_scale < 0.5:
-            raise ConfigError("landmarks.jitter and finger_scale must be in [0, 0.5)")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LandmarkConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"unknown landmark config keys: {', '.join(unknown)}")
-        return cls(**data)
-
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: Path) -> LandmarkConfig:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{path}: cannot read landmark config ({exc.__class__.__name__})") from exc
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path}: landmark config is not a JSON object")
-        return cls.from_dict(data)
 
 
 @dataclass(frozen=True, eq=False)
@@ -227,7 +164,6 @@ def train_landmarks(
     val: LandmarkRows,
     test: LandmarkRows | None,
     train_csv_sha256: str,
-    rows_scanned: dict[str, int],
     should_stop: Callable[[], bool] | None = None,
 ) -> LandmarkResult | None:
     """Train on ``train`` (best epoch by ``val`` loss), export ``out/landmarks.onnx`` (verified)
@@ -279,7 +215,6 @@ def train_landmarks(
         "epochs_run": len(history),
         "train_hands": len(train),
         "val_hands": len(val),
-        "rows_scanned": dict(rows_scanned),
         "history": history,
     }
     check_x = val_x
