@@ -74,7 +74,7 @@ def test_masks_are_cached_and_read_back(
     scan = handmask.cached_scan_images(images, directory=tmp_path)
     assert scan.landmarks.shape == (6, 21, 3)
     assert np.isfinite(scan.landmarks[scan.found]).all() and np.isnan(scan.landmarks[~scan.found]).all()
-    assert ((scan.presence[scan.found] >= handmask.PRESENCE_THRESHOLD)).all()
+    assert (scan.presence[scan.found] >= handmask.PRESENCE_THRESHOLD).all()
     assert np.isfinite(scan.right_score[scan.found]).all()
     # other images -> another key -> computed again
     with pytest.raises(AssertionError, match="cache was not used"):

@@ -12,7 +12,12 @@ from recognizer.classifier import Classifier
 from recognizer.engine import build_engine, landmark_model_for, load_landmark_model, session_threads
 from recognizer.errors import ModelFormatError
 from recognizer.fusion import T_INDEX, FusionWeights, fuse, t_rule
-from recognizer.hands.features import SHAPE_FEATURE_SIZE, normalize_batch, normalized_landmarks, shape_features
+from recognizer.hands.features import (
+    SHAPE_FEATURE_SIZE,
+    normalize_batch,
+    normalized_landmarks,
+    shape_features,
+)
 from recognizer.landmark_model import LandmarkModel, bundled_landmark_model_path
 from recognizer.modelinfo import build_landmark_metadata
 from recognizer.pipeline import Pipeline, PipelineConfig, fuse_landmarks
@@ -216,7 +221,9 @@ def test_the_pipeline_fuses_frames_with_landmarks_and_keeps_the_opinions(
     # the setting turns it off; a hand without landmarks (box locator) is read by the image alone
     pipe.set_config(config.replace(landmark_fusion=False))
     assert pipe.process_still(frame).prediction.opinions is None  # type: ignore[union-attr]
-    boxed = Pipeline(classifier, _Locator(HandObservation(SquareBox(300, 300, 200), 1.0)), landmark_model=marks)
+    boxed = Pipeline(
+        classifier, _Locator(HandObservation(SquareBox(300, 300, 200), 1.0)), landmark_model=marks
+    )
     assert boxed.process_still(frame).prediction.opinions is None  # type: ignore[union-attr]
     # swapping the image model drops the old landmark model unless a new one is given
     pipe.set_classifier(classifier)

@@ -240,7 +240,7 @@ def train_landmarks(
         training_config=config.to_dict(),
     )
     path = out / LANDMARK_MODEL
-    check = np.ascontiguousarray(check_x[:512], dtype=np.float32)
+    check = np.ascontiguousarray(np.concatenate([check_x, val_x, base_x])[:512], dtype=np.float32)
     export_landmark_onnx(model, path, meta, check, np.asarray(model.predict(check, verbose=0)))
     read_onnx_metadata(path)
     with atomic_target(out / LANDMARK_CONFIG) as tmp:
