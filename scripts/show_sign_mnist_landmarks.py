@@ -1,6 +1,6 @@
 """Draw the landmarks the app's hand model finds in Sign-MNIST images (what the landmark classifier learns from).
 
-    python scripts/show_sign_mnist_landmarks.py [--out docs/sign_mnist_landmarks.png] [--letters GHKT] [--per-letter 6]
+    python scripts/show_sign_mnist_landmarks.py [--out docs/sign_mnist_landmarks.png] [--letters GHKT] [--per-letter 5]
 
 Rows of enlarged Sign-MNIST training images (the cached scan of
 ``training/handmask.py``, so it is instant once ``asl-train`` has run), each with
@@ -26,14 +26,14 @@ from recognizer.preprocess import LETTERS  # noqa: E402
 from training.data import bundled_csv, load_csv  # noqa: E402
 from training.handmask import BORDER, UPSCALE, cached_scan_images  # noqa: E402
 
-TILE = 112
+TILE = 84
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "sign_mnist_landmarks.png")
     parser.add_argument("--letters", default="AGHKMNST", help="letters to show, one row each")
-    parser.add_argument("--per-letter", type=int, default=6)
+    parser.add_argument("--per-letter", type=int, default=5)
     args = parser.parse_args(argv)
     images, indices = load_csv(bundled_csv("train"))
     scan = cached_scan_images(images)
