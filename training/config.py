@@ -79,6 +79,10 @@ class LandmarkConfig:
     finger_scale: float = 0.1
     #: Hands the landmark model was less sure of than this are left out.
     min_presence: float = 0.5
+    #: Letters the landmark classifier does not learn: Sign-MNIST photographed T from the side
+    #: (index finger a bar over an upright thumb), so its T landmarks look like a sideways H,
+    #: not like a front-view T; T comes from the handshape rule (``recognizer.fusion.t_rule``).
+    skip_letters: str = "T"
     seed: int = 42
 
     def __post_init__(self) -> None:
@@ -92,6 +96,12 @@ class LandmarkConfig:
         for name in ("tilt_degrees", "roll_degrees"):
             if not 0.0 <= getattr(self, name) < 90.0:
                 raise ConfigError(f"landmarks.{name} = {getattr(self, name)} is out of range")
+        from recognizer.preprocess import LETTERS
+
+        if not set(self.skip_letters) <= set(LETTERS) or len(set(LETTERS) - set(self.skip_letters)) < 2:
+            raise ConfigError(
+                f"landmarks.skip_letters = {self.skip_letters!r}: static letters, leaving two or more"
+            )
         if not 0.0 <= self.jitter < 0.5 or not 0.0 <= self.finger_scale < 0.5:
             raise ConfigError("landmarks.jitter and finger_scale must be in [0, 0.5)")
 

@@ -53,13 +53,20 @@ class LandmarkRows:
         return len(self.labels)
 
 
-def landmark_rows(scan: HandScan, indices: np.ndarray, rows: np.ndarray, min_presence: float) -> LandmarkRows:
-    """The rows among ``rows`` where the landmark model found a hand at least ``min_presence`` sure.
+def landmark_rows(
+    scan: HandScan, indices: np.ndarray, rows: np.ndarray, min_presence: float, skip_letters: str = ""
+) -> LandmarkRows:
+    """The rows among ``rows`` where the landmark model found a hand at least ``min_presence``
+    sure, leaving out the letters in ``skip_letters``.
 
     A hand the model calls left is mirrored, as the pipeline mirrors left hands.
     """
     rows = np.asarray(rows)
-    keep = rows[scan.found[rows] & (scan.presence[rows] >= min_presence)]
+    skip = [LETTERS.index(letter) for letter in skip_letters]
+    usable = (
+        scan.found[rows] & (scan.presence[rows] >= min_presence) & ~np.isin(np.asarray(indices)[rows], skip)
+    )
+    keep = rows[usable]
     return LandmarkRows(
         points=scan.landmarks[keep].astype(np.float64),
         mirror=scan.right_score[keep] < 0.5,

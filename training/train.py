@@ -617,13 +617,13 @@ def _prepare(
             return run
         if config.landmarks is not None:
             # The profile's samples have no landmarks: the landmark classifier learns from Sign-MNIST only.
-            minimum = config.landmarks.min_presence
+            minimum, skip = config.landmarks.min_presence, config.landmarks.skip_letters
             run.hands = (
-                landmark_rows(scan, indices, train_rows, minimum),
-                landmark_rows(scan, indices, val_rows, minimum),
+                landmark_rows(scan, indices, train_rows, minimum, skip),
+                landmark_rows(scan, indices, val_rows, minimum, skip),
                 None
                 if test_scan is None
-                else landmark_rows(test_scan, test_data.indices, np.arange(len(test_data)), minimum),
+                else landmark_rows(test_scan, test_data.indices, np.arange(len(test_data)), minimum, skip),
             )
     if use_twins:
         all_twins, all_found = scan.masked, scan.found
