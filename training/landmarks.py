@@ -136,15 +136,29 @@ def make_features(
     return np.concatenate(feats), np.concatenate(labels)
 
 
-def make_landmark_model(config: LandmarkConfig, mean: np.ndarray, std: np.ndarray) -> keras.Model:
-    """The MLP: standardised features -> hidden layers (ReLU, dropout) -> 24 softmax."""
+def make_landmark_model(config: LandmarkConfig) -> keras.Model:
+    """The MLP: features -> hidden layers (ReLU, dropout) -> 24 softmax."""
     inputs = keras.Input((SHAPE_FEATURE_SIZE,), name="features")
-    x = keras.layers.Normalization(mean=mean, variance=np.square(std), name="standardize")(inputs)
+    x = inputs
     for i, units in enumerate(config.hidden):
         x = keras.layers.Dense(units, activation="relu", name=f"dense_{i}")(x)
         x = keras.layers.Dropout(config.dropout, name=f"dropout_{i}")(x)
     outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", name="letters")(x)
     return keras.Model(inputs, outputs, name="asl_landmarks")
+
+
+def fold_standardization(
+    model: keras.Model, config: LandmarkConfig, mean: np.ndarray, std: np.ndarray
+) -> keras.Model:
+    """A copy of ``model`` (trained on ``(x - mean) / std``) that takes the raw features: the
+    standardisation is folded into the first layer, so the ONNX graph needs nothing else."""
+    folded = make_landmark_model(config)
+    weights = [np.array(w) for w in model.get_weights()]
+    kernel, bias = weights[0], weights[1]
+    weights[0] = (kernel / std[:, None]).astype(np.float32)
+    weights[1] = (bias - (mean / std) @ kernel).astype(np.float32)
+    folded.set_weights(weights)
+    return folded
 
 
 EventCallback = Callable[[dict[str, Any]], None]
@@ -186,7 +200,11 @@ def train_landmarks(
     keras.utils.set_random_seed(config.seed)
     base_x, _ = make_features(train, config, None)
     mean, std = base_x.mean(axis=0), base_x.std(axis=0) + 1e-3
-    model = make_landmark_model(config, mean, std)
+
+    def standardize(x: np.ndarray) -> np.ndarray:
+        return ((x - mean) / std).astype(np.float32)
+
+    model = make_landmark_model(config)
     model.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
@@ -200,13 +218,13 @@ def train_landmarks(
             return None
         x, y = make_features(train, config, rng)  # fresh augmentation every pass
         fit = model.fit(
-            x,
+            standardize(x),
             keras.utils.to_categorical(y, NUM_CLASSES),
             batch_size=config.batch_size,
             epochs=1,
             shuffle=True,
             verbose=0,
-            validation_data=(val_x, keras.utils.to_categorical(val_y, NUM_CLASSES)),
+            validation_data=(standardize(val_x), keras.utils.to_categorical(val_y, NUM_CLASSES)),
         )
         stats = {k: float(v[-1]) for k, v in fit.history.items()}
         history.append(stats)
@@ -215,6 +233,7 @@ def train_landmarks(
             best = (stats["val_loss"], model.get_weights())
     assert best is not None
     model.set_weights(best[1])
+    model = fold_standardization(model, config, mean, std)
     val_accuracy, _ = _accuracy(model, val_x, val_y)
     metrics: dict[str, Any] = {
         "val_accuracy": val_accuracy,
