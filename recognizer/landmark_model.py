@@ -17,7 +17,7 @@ import numpy as np
 from recognizer.errors import ModelFormatError
 from recognizer.hands.features import SHAPE_FEATURE_SIZE, shape_features
 from recognizer.modelinfo import LandmarkModelInfo, parse_landmark_metadata
-from recognizer.preprocess import NUM_CLASSES
+from recognizer.preprocess import LETTERS, NUM_CLASSES
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,9 @@ class LandmarkModel:
         if len(inputs) != 1 or list(inputs[0].shape)[-1] != SHAPE_FEATURE_SIZE:
             raise ModelFormatError(f"{self.path}: expected one input of {SHAPE_FEATURE_SIZE} features")
         self._input_name = inputs[0].name
+        skipped = str(self.info.training_config.get("skip_letters", ""))
+        #: bool (24,): the letters the model was trained on (fusion ignores it on the others).
+        self.letters = np.array([letter not in skipped for letter in LETTERS])
         self.name = (
             f"{self.path.parent.name}/{self.path.name}"
             if self.path.name == RUN_LANDMARK_MODEL_NAME and self.path.parent.name

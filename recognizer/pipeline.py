@@ -173,7 +173,7 @@ def fuse_landmarks(
     mirror = bool(config.mirror_left and hand.handedness == "left")
     marks = landmark_model.predict_one(hand.landmarks, mirror)
     voted = t_rule(hand.landmarks)
-    probs = fuse(prediction.probabilities, marks, voted)
+    probs = fuse(prediction.probabilities, marks, voted, landmark_letters=landmark_model.letters)
     best = int(np.argmax(probs))
     return Prediction(
         letter=LETTERS[best],

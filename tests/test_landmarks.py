@@ -117,17 +117,6 @@ def test_the_landmark_weight_decides_between_two_sure_models() -> None:
     assert LETTERS[int(light.argmax())] == "B" and LETTERS[int(heavy.argmax())] == "F"
 
 
-def test_the_landmarks_count_less_where_the_image_model_sees_a_sideways_hand() -> None:
-    weights = FusionWeights(t_vote=0.0)
-    # the same disagreement: the landmark model wins it, except against a sideways G/H
-    assert LETTERS[int(fuse(_one_hot("B", 0.7), _one_hot("F", 0.8), weights=weights).argmax())] == "F"
-    assert LETTERS[int(fuse(_one_hot("H", 0.7), _one_hot("G", 0.8), weights=weights).argmax())] == "H"
-    plain = FusionWeights(t_vote=0.0, sideways=frozenset())
-    assert LETTERS[int(fuse(_one_hot("H", 0.7), _one_hot("G", 0.8), weights=plain).argmax())] == "G"
-    with pytest.raises(ValueError, match="sideways"):
-        FusionWeights(sideways=frozenset("J"))
-
-
 def test_the_t_rule_reads_a_fist_with_the_thumb_between_index_and_middle() -> None:
     assert t_rule(FIST_THUMB_BETWEEN)
     assert not t_rule(FIST_THUMB_FRONT)  # S
