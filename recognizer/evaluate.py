@@ -339,7 +339,7 @@ def evaluate(
     if not labels:
         first = f" (first: {unreadable[0]})" if unreadable else ""
         raise SourceError(f"none of the {len(items)} images could be read{first}")
-    result = score(
+    scored = score(
         labels,
         np.stack(probabilities),
         found=found,
@@ -349,9 +349,9 @@ def evaluate(
         seconds=time.monotonic() - start,
     )
     if not opinions:
-        return result
+        return scored
     landmark_probs = np.stack(parts["landmarks"])
-    scored = {
+    alone = {
         "image": score(labels, np.stack(parts["image"]), found=found, sources=sources),
         "landmarks": score(
             labels,
@@ -360,4 +360,4 @@ def evaluate(
             sources=sources,
         ),
     }
-    return dataclasses.replace(result, opinions=scored)
+    return dataclasses.replace(scored, opinions=alone)

@@ -266,7 +266,7 @@ def cached_scan_images(
     try:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
-        np.savez_compressed(tmp, **scan.arrays())
+        np.savez_compressed(tmp, **scan.arrays())  # type: ignore[arg-type]
         os.replace(tmp, path)
     except OSError as exc:  # a read-only home must not stop training
         log.warning("hand masks: could not cache them in %s (%s)", folder, exc)
