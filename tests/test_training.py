@@ -409,8 +409,9 @@ def test_a_run_killed_before_its_first_checkpoint_can_be_started_again(
     (out / "checkpoint" / ".last.partial.keras").write_bytes(b"half")
     assert check_out_dir(out, resume=False) is RunFolder.LEFTOVERS
     assert check_out_dir(out, resume=True) is RunFolder.LEFTOVERS  # --resume restarts it from epoch 1
-    # A fresh run takes the folder over (stopped at once here: no need to train).
-    fresh = killed.replace(out_dir=str(out), seed=2, augment=AugmentConfig(enabled=False))
+    # A fresh run takes the folder over (stopped at once here: no need to train; without the
+    # landmark model nothing is scanned first, so the stop comes in the first epoch).
+    fresh = killed.replace(out_dir=str(out), seed=2, augment=AugmentConfig(enabled=False), landmarks=None)
     result = train(fresh, should_stop=lambda: True)
     assert result.cancelled and result.checkpoint == out / "checkpoint"
     assert TrainConfig.load(out / "config.json").seed == 2
