@@ -243,8 +243,10 @@ class Pipeline:
 
     @property
     def fusing(self) -> bool:
-        """Whether frames with landmarks are read by both models (a landmark model and the setting)."""
-        return self._landmark_model is not None and self._config.landmark_fusion
+        """Whether frames with landmarks are read by both models: a landmark model, the setting
+        on, and no personal profile (a profile already corrects the image model for its
+        user, and fusing on top of it lost 1-3 points, benchmarks/PERSONAL.md)."""
+        return self._landmark_model is not None and self._config.landmark_fusion and self._personal is None
 
     def set_classifier(
         self,
@@ -332,7 +334,8 @@ class Pipeline:
         t3 = time.perf_counter()
         timings["crop"] = (t2 - t1) * 1e3
         timings["classify"] = (t3 - t2) * 1e3
-        if config.landmark_fusion and landmark_model is not None and hand.landmarks is not None:
+        fusing = config.landmark_fusion and landmark_model is not None and personal is None
+        if fusing and landmark_model is not None and hand.landmarks is not None:
             prediction = fuse_landmarks(prediction, hand, config, landmark_model)
             timings["landmarks"] = (time.perf_counter() - t3) * 1e3
         return hand, model_input, prediction, timings

@@ -225,6 +225,12 @@ def test_the_pipeline_fuses_frames_with_landmarks_and_keeps_the_opinions(
         classifier, _Locator(HandObservation(SquareBox(300, 300, 200), 1.0)), landmark_model=marks
     )
     assert boxed.process_still(frame).prediction.opinions is None  # type: ignore[union-attr]
+    # with a personal profile the image model (+ profile) answers alone
+    pipe.set_config(config)
+    assert pipe.fusing
+    pipe.set_personal(object())  # type: ignore[arg-type]
+    assert not pipe.fusing
+    pipe.set_personal(None)
     # swapping the image model drops the old landmark model unless a new one is given
     pipe.set_classifier(classifier)
     assert pipe.landmark_model is None
