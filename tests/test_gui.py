@@ -252,7 +252,9 @@ def test_a_retrained_model_brings_its_landmark_model_and_another_drops_it(
     with qtbot.waitSignal(window.model_changed, timeout=10_000):
         window.load_model(retrained)  # e.g. Retrain... -> Use new model
     landmark_model, fusing = window.worker.landmark_model()
-    assert landmark_model is not None and landmark_model.path == tmp_path / "run" / "landmarks.onnx" and fusing
+    assert (
+        landmark_model is not None and landmark_model.path == tmp_path / "run" / "landmarks.onnx" and fusing
+    )
     with qtbot.waitSignal(window.model_changed, timeout=10_000):
         window.load_model(tiny_model_path)
     assert window.worker.landmark_model() == (None, False)
