@@ -24,7 +24,7 @@ import numpy as np
 from recognizer import settings
 from recognizer.commit import LetterCommitter
 from recognizer.crop import crop_hand, crop_hand_views
-from recognizer.fusion import fuse, t_rule
+from recognizer.fusion import fuse, handshape_votes
 from recognizer.hands.features import landmark_features
 from recognizer.preprocess import LETTERS
 from recognizer.types import FrameResult, HandObservation, Prediction
@@ -168,12 +168,12 @@ def fuse_landmarks(
     prediction: Prediction, hand: HandObservation, config: PipelineConfig, landmark_model: LandmarkModel
 ) -> Prediction:
     """``prediction`` (the image model's) combined with the landmark model's opinion of ``hand``
-    and the T rule (:func:`recognizer.fusion.fuse`); the parts are kept in ``opinions``."""
+    and the handshape rules (:func:`recognizer.fusion.fuse`); the parts are kept in ``opinions``."""
     assert hand.landmarks is not None
     mirror = bool(config.mirror_left and hand.handedness == "left")
     marks = landmark_model.predict_one(hand.landmarks, mirror)
-    voted = t_rule(hand.landmarks)
-    probs = fuse(prediction.probabilities, marks, voted, landmark_letters=landmark_model.letters)
+    votes = handshape_votes(hand.landmarks)
+    probs = fuse(prediction.probabilities, marks, votes, landmark_letters=landmark_model.letters)
     best = int(np.argmax(probs))
     return Prediction(
         letter=LETTERS[best],
@@ -183,7 +183,7 @@ def fuse_landmarks(
         opinions={
             "image": prediction.probabilities,
             "landmarks": marks,
-            "t_rule": np.array(float(voted), dtype=np.float32),
+            "rules": votes.astype(np.float32),
         },
     )
 

@@ -42,7 +42,7 @@ class Prediction:
     embedding: np.ndarray | None = None
     #: With landmark fusion, the opinions that were combined into ``probabilities``:
     #: ``"image"`` (the CNN, after any personal profile) and ``"landmarks"`` (24,) each, and
-    #: ``"t_rule"`` (a 0-d array, 1.0 when the T handshape rule voted). None without fusion.
+    #: ``"rules"`` ((24,), 1.0 for each letter whose handshape rule voted: T, K). None without fusion.
     opinions: Mapping[str, np.ndarray] | None = None
 
     def top_k(self, k: int = 3) -> list[tuple[str, float]]:

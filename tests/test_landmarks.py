@@ -11,7 +11,7 @@ import pytest
 from recognizer.classifier import Classifier
 from recognizer.engine import build_engine, landmark_model_for, load_landmark_model, session_threads
 from recognizer.errors import ModelFormatError
-from recognizer.fusion import T_INDEX, FusionWeights, fuse, t_rule
+from recognizer.fusion import FusionWeights, fuse, handshape_votes
 from recognizer.hands.features import (
     SHAPE_FEATURE_SIZE,
     normalize_batch,
@@ -24,7 +24,7 @@ from recognizer.pipeline import Pipeline, PipelineConfig, fuse_landmarks
 from recognizer.preprocess import LETTERS, NUM_CLASSES
 from recognizer.types import HandObservation, Prediction, SquareBox
 from tests.conftest import build_tiny_onnx
-from tests.test_handshapes import FIST_THUMB_BETWEEN, FIST_THUMB_FRONT, FLAT_HAND
+from tests.test_handshapes import FIST_THUMB_BETWEEN, FIST_THUMB_FRONT, FLAT_HAND, drawn_hand
 
 
 def _turn(points: np.ndarray, angle: float, scale: float, shift: tuple[float, float]) -> np.ndarray:
@@ -101,7 +101,7 @@ def test_fusion_without_a_landmark_opinion_is_the_image_model() -> None:
 
 
 def test_an_unsure_landmark_model_falls_back_to_the_image() -> None:
-    weights = FusionWeights(landmark_weight=0.5, min_landmark_confidence=0.5, t_vote=0.0)
+    weights = FusionWeights(landmark_weight=0.5, min_landmark_confidence=0.5, rule_vote=0.0)
     image, unsure = _one_hot("M", 0.6), _one_hot("N", 0.45)
     np.testing.assert_allclose(fuse(image, unsure, weights=weights), image, rtol=1e-6)
     sure = _one_hot("N", 0.95)
@@ -117,25 +117,43 @@ def test_the_landmark_weight_decides_between_two_sure_models() -> None:
     assert LETTERS[int(light.argmax())] == "B" and LETTERS[int(heavy.argmax())] == "F"
 
 
-def test_the_t_rule_reads_a_fist_with_the_thumb_between_index_and_middle() -> None:
-    assert t_rule(FIST_THUMB_BETWEEN)
-    assert not t_rule(FIST_THUMB_FRONT)  # S
-    assert not t_rule(FLAT_HAND)
-    assert not t_rule(None)
-    assert not t_rule(np.zeros((21, 2)))  # degenerate points are no T
+T = LETTERS.index("T")
+K = LETTERS.index("K")
 
 
-def test_the_t_rule_votes_for_t() -> None:
+def _votes(*letters: str) -> np.ndarray:
+    votes = np.zeros(NUM_CLASSES, bool)
+    votes[[LETTERS.index(x) for x in letters]] = True
+    return votes
+
+
+def test_the_rules_read_t_and_k_from_their_handshapes() -> None:
+    assert LETTERS[int(np.flatnonzero(handshape_votes(FIST_THUMB_BETWEEN))[0])] == "T"
+    assert handshape_votes(FIST_THUMB_BETWEEN).sum() == 1
+    assert not handshape_votes(FIST_THUMB_FRONT).any()  # S
+    assert not handshape_votes(FLAT_HAND).any()
+    assert not handshape_votes(None).any()
+    assert not handshape_votes(np.zeros((21, 2))).any()  # degenerate points vote for nothing
+    k_hand = drawn_hand("EECC", (0.12, -1.4))  # index and middle up, thumb tip between them
+    k_hand[10:13, 0] -= np.array([15.0, 25.0, 35.0])  # the middle finger leans away: a V's spread
+    assert np.flatnonzero(handshape_votes(k_hand)).tolist() == [K]
+    assert np.flatnonzero(handshape_votes(k_hand, ("T",))).tolist() == []
+
+
+def test_a_rule_vote_moves_probability_to_its_letter() -> None:
     image = _one_hot("N", 0.7)
-    weights = FusionWeights(t_vote=0.5)
-    voted = fuse(image, None, True, weights)
-    assert int(voted.argmax()) == T_INDEX and voted.sum() == pytest.approx(1.0, abs=1e-5)
-    np.testing.assert_allclose(fuse(image, None, False, weights), image, rtol=1e-6)
-    np.testing.assert_allclose(fuse(image, None, True, FusionWeights(t_vote=0.0)), image, rtol=1e-6)
+    weights = FusionWeights(rule_vote=0.5)
+    voted = fuse(image, None, _votes("T"), weights)
+    assert int(voted.argmax()) == T and voted.sum() == pytest.approx(1.0, abs=1e-5)
+    assert voted[T] == pytest.approx(0.5 + 0.5 * image[T], rel=1e-5)
+    np.testing.assert_allclose(fuse(image, None, _votes(), weights), image, rtol=1e-6)
+    np.testing.assert_allclose(fuse(image, None, _votes("T"), FusionWeights(rule_vote=0.0)), image, rtol=1e-6)
+    both = fuse(image, None, _votes("T", "K"), weights)  # two rules share the vote
+    assert both[T] == pytest.approx(both[K], rel=1e-6) and both.sum() == pytest.approx(1.0, abs=1e-5)
 
 
 def test_fusion_weights_are_checked() -> None:
-    for bad in ({"landmark_weight": 1.5}, {"t_vote": -0.1}, {"floor": 0.0}):
+    for bad in ({"landmark_weight": 1.5}, {"rule_vote": -0.1}, {"floor": 0.0}):
         with pytest.raises(ValueError):
             FusionWeights(**bad)  # type: ignore[arg-type]
 
@@ -212,7 +230,7 @@ def test_the_pipeline_fuses_frames_with_landmarks_and_keeps_the_opinions(
     pipe = Pipeline(classifier, _Locator(hand), config=config, landmark_model=marks)
     fused = pipe.process_still(frame).prediction
     assert fused is not None and fused.opinions is not None
-    assert float(fused.opinions["t_rule"]) == 1.0  # a T fist: the rule voted
+    assert np.flatnonzero(fused.opinions["rules"]).tolist() == [T]  # a T fist: the T rule voted
     image_alone = Pipeline(classifier, _Locator(hand), config=config).process_still(frame).prediction
     assert image_alone is not None and image_alone.opinions is None
     np.testing.assert_allclose(fused.opinions["image"], image_alone.probabilities, rtol=1e-6)

@@ -81,7 +81,7 @@ class LandmarkConfig:
     min_presence: float = 0.5
     #: Letters the landmark classifier does not learn: Sign-MNIST photographed T from the side
     #: (index finger a bar over an upright thumb), so its T landmarks look like a sideways H,
-    #: not like a front-view T; T comes from the handshape rule (``recognizer.fusion.t_rule``).
+    #: not like a front-view T; T comes from the handshape rule (``recognizer.fusion.handshape_votes``).
     skip_letters: str = "T"
     seed: int = 42
 
