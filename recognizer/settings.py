@@ -195,7 +195,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     # The bundled model is trained with label smoothing 0.1, so its confidences top out near
     # 0.9, and fusing it with the landmark model flattens them further; on the dev photos 0.35
-    # commits fused letters that are right 92% of the time and keeps 86% of the right ones
+    # commits fused letters that are right 93% of the time and keeps 87% of the right ones
     # (the image model alone at the former 0.4: 81% and 74%; benchmarks/REAL_PHOTOS.md,
     # "Confidence threshold").
     Setting(
