@@ -1,4 +1,4 @@
-"""Fusion: the image model's and the landmark model's opinions (and the T rule) -> one answer.
+"""Fusion: the image model's and the landmark model's opinions (and handshape rules) -> one answer.
 
 The image CNN (trained on Sign-MNIST's 28x28 photos) and the landmark MLP (trained
 on the 21 landmarks found in the same photos) fail on different letters: the CNN
@@ -20,8 +20,9 @@ the two rules fire on 60 of the 61 T photos and 58 of the 61 K photos, and on 1
 other photo (an A read as T).
 
 The weights were chosen on the dev photos (a grid, ``benchmarks/REAL_PHOTOS.md``),
-checked on Sign-MNIST's validation rows (where fusion must not cost anything) and by
-choosing them again with each photo source left out.
+checked on Sign-MNIST's validation rows (fusion costs 1.4 points there, 100% -> 98.6%,
+where the image model is near perfect) and by choosing them again with each photo
+source left out (90.1% against 90.5%).
 """
 
 from __future__ import annotations
