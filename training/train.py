@@ -609,7 +609,10 @@ def _prepare(
     use_twins = config.augment.enabled and config.augment.hand_mask > 0
     if use_twins or config.landmarks is not None:
         try:  # before anything is written: cancelling here leaves --out as it was
-            test_images = test_data.images if config.landmarks is not None else None
+            # The landmark model's test score needs the test rows' landmarks: scanned for full runs
+            # (once, then cached), not for --limit smoke runs, which would wait minutes for them.
+            scan_test = config.landmarks is not None and config.limit is None
+            test_images = test_data.images if scan_test else None
             scan, test_scan = _hand_scans(images, test_images, on_event, should_stop)  # cached per CSV
         except MaskingCancelledError:
             log.info("cancelled while preparing hand masks; nothing was written")
