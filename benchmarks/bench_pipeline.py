@@ -10,9 +10,11 @@ Settings: ``single`` (1 thread) pins the process to one core (``sched_setaffinit
 ``cv2.setNumThreads(1)``, onnxruntime ``intra_op_num_threads=1`` for the
 classifier and the locator; ``profile`` is ``single`` with a personal profile of
 24 letters x 30 samples blended into every frame (``recognizer.profile``; the
-samples' values do not change the cost, so they are random); ``default`` leaves
-every library at its defaults. ``single`` and ``profile`` alternate round by round
-so that both see the same machine load.
+samples' values do not change the cost, so they are random); ``fusion`` is ``single``
+with the landmark model beside the image model and fusion on (``recognizer.fusion``;
+``single`` and ``profile`` run the image model alone); ``default`` leaves every
+library at its defaults. The one-core settings alternate round by round so that
+they all see the same machine load.
 
     python benchmarks/bench_pipeline.py [--model PATH] [--locator mediapipe] [--frames 300] [--rounds 3]
 """
@@ -36,13 +38,16 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from recognizer.classifier import Classifier, bundled_model_path  # noqa: E402
+from recognizer.engine import load_landmark_model  # noqa: E402
 from recognizer.locate import make_locator  # noqa: E402
 from recognizer.pipeline import Pipeline, PipelineConfig  # noqa: E402
 from recognizer.settings import DEFAULT_LOCATOR  # noqa: E402
 from recognizer.sources import open_source  # noqa: E402
 
 #: "pipeline" is Pipeline.process alone (locate+crop+classify+commit); "total" adds decode.
-STAGES = ("decode", "locate", "crop", "classify", "commit", "pipeline", "total")
+STAGES = ("decode", "locate", "crop", "classify", "landmarks", "commit", "pipeline", "total")
+#: The settings that run on one core and alternate round by round.
+ONE_CORE = ("single", "profile", "fusion")
 SYNTH_SPEC = "synth:letters=HELOWRDABC,size=640x480,hold=1.0,gap=0,bg=noise,scale=0.45-0.7,seed=7,loop=1"
 
 
@@ -74,14 +79,18 @@ def _set_threads(single: bool, all_cpus: set[int]) -> None:
     cv2.setNumThreads(1 if single else -1)
 
 
-def _build(model: Path, locator_mode: str, single: bool) -> tuple[Pipeline, Classifier]:
+def _build(model: Path, locator_mode: str, single: bool, fusion: bool = False) -> tuple[Pipeline, Classifier]:
     threads = 1 if single else 0
     clf = Classifier(
         model, providers=["CPUExecutionProvider"] if single else None, intra_op_num_threads=threads
     )
     kwargs: dict[str, Any] = {"num_threads": 1} if (single and locator_mode == "mediapipe") else {}
     locator = make_locator(locator_mode, **kwargs)
-    return Pipeline(clf, locator, config=PipelineConfig(locator=locator_mode)), clf
+    config = PipelineConfig(locator=locator_mode, num_threads=threads, landmark_fusion=fusion)
+    landmark_model = load_landmark_model(model, config) if fusion else None
+    if fusion and landmark_model is None:
+        raise SystemExit(f"bench_pipeline: no landmark model belongs to {model}")
+    return Pipeline(clf, locator, config=config, landmark_model=landmark_model), clf
 
 
 def _with_profile(pipeline: Pipeline, per_letter: int = 30) -> None:
@@ -167,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
-        "--settings", default="single,profile,default", help="comma list of single,profile,default"
+        "--settings",
+        default="single,fusion,profile,default",
+        help="comma list of single,fusion,profile,default",
     )
     parser.add_argument("--json", type=Path, default=None, help="write the numbers here")
     args = parser.parse_args(argv)
@@ -190,30 +201,33 @@ def main(argv: list[str] | None = None) -> int:
     }
     settings = [s.strip() for s in args.settings.split(",") if s.strip()]
     interleaved: dict[str, list[dict[str, Any]]] = {}
-    if "single" in settings and "profile" in settings:
+    one_core = [s for s in settings if s in ONE_CORE]
+    if len(one_core) > 1:
         _set_threads(True, all_cpus)
-        plain, _ = _build(model, locator_mode, True)
-        personal, _ = _build(model, locator_mode, True)
-        _with_profile(personal)
-        for p in (plain, personal):
+        built = {s: _build(model, locator_mode, True, fusion=s == "fusion")[0] for s in one_core}
+        if "profile" in built:
+            _with_profile(built["profile"])
+        for p in built.values():
             _run_round(p, frames[: min(30, len(frames))])  # warm-up
-        interleaved = {"single": [], "profile": []}
+        interleaved = {s: [] for s in one_core}
         for _ in range(args.rounds):
-            interleaved["single"].append(_run_round(plain, frames))
-            interleaved["profile"].append(_run_round(personal, frames))
+            for name, p in built.items():
+                interleaved[name].append(_run_round(p, frames))
     for setting in settings:
-        single = setting in ("single", "profile")
+        single = setting in ONE_CORE
         _set_threads(single, all_cpus)
-        pipeline, clf = _build(model, locator_mode, single)
+        pipeline, clf = _build(model, locator_mode, single, fusion=setting == "fusion")
         if setting == "profile":
             _with_profile(pipeline)
         _run_round(pipeline, frames[: min(30, len(frames))])  # warm-up
         rounds = interleaved.get(setting) or [_run_round(pipeline, frames) for _ in range(args.rounds)]
         alone = _classifier_alone(clf)
         detector_calls = getattr(pipeline.locator, "detector_calls", None)
-        label = {"single": "1 thread, 1 core", "profile": "1 thread, 1 core, profile 24 x 30"}.get(
-            setting, "default threads"
-        )
+        label = {
+            "single": "1 thread, 1 core, image model alone",
+            "fusion": "1 thread, 1 core, image + landmark model (fusion)",
+            "profile": "1 thread, 1 core, profile 24 x 30",
+        }.get(setting, "default threads")
         print(f"\n== {label} (providers {clf.providers}) ==")
         print(f"{'stage':<9} {'p50 ms (spread)':>22} {'p95 ms (spread)':>22}")
         for stage in STAGES:

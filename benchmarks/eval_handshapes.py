@@ -7,9 +7,11 @@ tracking reset, as ``asl-eval`` does) and its classifier. Per letter it prints:
 - **accepts**: of the photos of that letter where a hand was found, the share the
   table accepts as that letter (it must not nag a correct signer: the target is
   at least 80% for every letter);
-- **rejects**: for the two letters the classifier most often confuses with it
-  (either way round, on these photos), the share of their photos that the
-  table rejects as this letter: how often its feedback would catch that mistake.
+- **rejects**: for the two letters the image classifier most often confuses with it
+  (either way round, on these photos; the image model alone, without the landmark
+  fusion of ``recognizer.fusion``, as when these figures were published), the share
+  of their photos that the table rejects as this letter: how often its feedback would
+  catch that mistake.
 
 The photos are evaluation only (the dev photos ``../shared/data/real_hands_dev``
 are never copied into the project). Published figures: ``benchmarks/HANDSHAPES.md``.
@@ -69,7 +71,7 @@ class HandshapeReport:
 
 def read_photos(root: Path) -> tuple[list[int], list[HandReading | None], np.ndarray]:
     """Each photo's class, its hand reading (None: no hand) and the classifier's top letter (-1: none)."""
-    pipeline = build_engine(PipelineConfig(num_threads=1))
+    pipeline = build_engine(PipelineConfig(num_threads=1, landmark_fusion=False))
     labels: list[int] = []
     readings: list[HandReading | None] = []
     predicted: list[int] = []

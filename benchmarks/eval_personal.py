@@ -3,8 +3,9 @@
 
 Every photo of ``../shared/data/real_hands_dev`` goes through the default pipeline
 once (locate, crop views, classify: the CNN's probabilities and embedding, both
-averaged over the views, exactly as a live frame). Then, with no further
-inference, profiles are simulated:
+averaged over the views, exactly as a live frame; the image model alone, without
+the landmark fusion of ``recognizer.fusion``, since the profile blends into the image
+model's opinion). Then, with no further inference, profiles are simulated:
 
 - **k-shot within one person**: k ``kstest`` photos per letter (k = 1, 3, 5; 5
   seeded draws each) make the profile; the other ``kstest`` photos are scored.
@@ -61,10 +62,11 @@ class DevFeatures:
 
 
 def extract(root: Path, model: Path | None = None, progress: bool = True) -> DevFeatures:
-    """Run the default pipeline once over a folder-per-letter tree."""
+    """Run the default pipeline, image model alone, once over a folder-per-letter tree."""
+    from recognizer.pipeline import PipelineConfig
     from recognizer.sources import read_image
 
-    pipeline = build_engine(model_path=model)
+    pipeline = build_engine(PipelineConfig(landmark_fusion=False), model_path=model)
     width = pipeline.classifier.embedding_size  # type: ignore[attr-defined]
     items = find_letter_images(root)
     paths, sources, labels, found, probs, embs, marks = [], [], [], [], [], [], []

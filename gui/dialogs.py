@@ -97,7 +97,16 @@ def per_class_table(metrics: Mapping[str, Any]) -> QTableWidget | None:
 class ModelInfoDialog(QDialog):
     """What the model in use is: file, provider, test metrics, confusion matrix."""
 
-    def __init__(self, classifier: Classifier, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        classifier: Classifier,
+        parent: QWidget | None = None,
+        *,
+        landmark_model: Any = None,
+        fusing: bool = False,
+    ) -> None:
+        """``landmark_model``: the landmark classifier beside ``classifier`` (None: none);
+        ``fusing``: whether the engine combines the two (the ``landmark_fusion`` setting)."""
         super().__init__(parent)
         self.setWindowTitle(f"Model info — {classifier.name}")
         self.report = model_store.model_report(Path(classifier.path), classifier.info.test_metrics)
@@ -122,6 +131,19 @@ class ModelInfoDialog(QDialog):
             details.addRow("Trained with:", QLabel(f"asl-fingerspell {classifier.info.package_version}"))
         if self.report.metrics_path is not None:
             details.addRow("Metrics file:", QLabel(str(self.report.metrics_path.name)))
+        details.addRow("Image model:", QLabel(f"{classifier.name} (28x28 crops)"))
+        if landmark_model is None:
+            details.addRow("Landmark model:", QLabel("none (the image model reads alone)"))
+        else:
+            accuracy = landmark_model.info.test_accuracy
+            shown = f", Sign-MNIST test {accuracy * 100:.1f}%" if accuracy is not None else ""
+            details.addRow("Landmark model:", QLabel(f"{landmark_model.name} (21 hand landmarks{shown})"))
+        self.fusion_label = QLabel(
+            "on: image + landmarks + T rule"
+            if fusing and landmark_model is not None
+            else "off" + ("" if landmark_model is not None else " (no landmark model)")
+        )
+        details.addRow("Fusion:", self.fusion_label)
         left.addLayout(details)
         left.addLayout(metrics_form(self.report.metrics))
         table = per_class_table(self.report.metrics)

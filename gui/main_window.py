@@ -1084,7 +1084,8 @@ class MainWindow(QMainWindow):
         if self._classifier is None:
             QMessageBox.information(self, "Model info", self._model_problem or "No model is loaded.")
             return
-        ModelInfoDialog(self._classifier, self).exec()
+        landmark_model, fusing = self.worker.landmark_model() if self.worker is not None else (None, False)
+        ModelInfoDialog(self._classifier, self, landmark_model=landmark_model, fusing=fusing).exec()
 
     def show_retrain(self) -> None:
         """Model -> Retrain…"""

@@ -336,6 +336,13 @@ class RecognitionWorker(QThread):
         {"space": committer.space, "backspace": committer.backspace, "clear": committer.clear}[action]()
         return str(committer.text)
 
+    def landmark_model(self) -> tuple[Any, bool]:
+        """The landmark model the engine holds (None: none) and whether it is fused (any thread)."""
+        pipeline = self._pipeline
+        if pipeline is None:
+            return None, False
+        return pipeline.landmark_model, bool(pipeline.fusing)
+
     def spelled(self) -> tuple[str, list[SpelledWord]]:
         """The spelled text and its words with their evidence, read together (any thread)."""
         pipeline = self._pipeline
@@ -519,26 +526,32 @@ class RecognitionWorker(QThread):
         self, path: str | Path | None, classifier: Classifier | None, config: Any, generation: int
     ) -> None:
         """(Model-loader thread.) The classifier, and the whole engine when there is none yet."""
-        from recognizer.engine import build_engine, load_classifier
+        from recognizer.engine import build_engine, load_classifier, load_landmark_model
         from recognizer.errors import RecognizerError
 
         name_native_thread("model-loader")
         try:
             if classifier is None:
                 classifier = load_classifier(path, config)
-            pipeline = None
+            pipeline = landmark_model = None
             if self._pipeline is None:  # nothing to swap the model into yet
                 pipeline = build_engine(
                     config, classifier=classifier, locator_fallback="box", on_notice=self.notice.emit
                 )
+            else:  # a retrained model comes with its own landmark model (asl-train trains both)
+                landmark_model = load_landmark_model(classifier.path, config)
         except RecognizerError as exc:  # ModelFormatError: missing, not ONNX, not one of ours
             if generation == self._model_generation and not self._stop_requested.is_set():
                 self.model_failed.emit(str(path or ""), str(exc))
             return
         if not self._stop_requested.is_set():
-            self._submit(lambda: self._install_model(classifier, pipeline, generation, config.locator))
+            self._submit(
+                lambda: self._install_model(classifier, pipeline, generation, config.locator, landmark_model)
+            )
 
-    def _install_model(self, classifier: Classifier, pipeline: Any, generation: int, wanted: str) -> None:
+    def _install_model(
+        self, classifier: Classifier, pipeline: Any, generation: int, wanted: str, landmark_model: Any = None
+    ) -> None:
         """(Worker thread.) Use the loaded model, unless a later one was asked for meanwhile."""
         if generation != self._model_generation:
             return
@@ -553,7 +566,7 @@ class RecognitionWorker(QThread):
             self._tune_locator()
         else:
             # The personal model belongs to the old model's embeddings: rebuilt for this one below.
-            self._pipeline.set_classifier(classifier)
+            self._pipeline.set_classifier(classifier, landmark_model=landmark_model)
         self._classifier = classifier
         self.model_loaded.emit(classifier)
         self._add_job(self._job_rebuild)

@@ -73,6 +73,11 @@ def _add_engine_args(parser: argparse.ArgumentParser, *, profile: bool = True) -
     parser.add_argument("--model", type=Path, default=None, help="ONNX model (default: the bundled model)")
     settings.setting("crop_margin").add_argument(parser, "--crop-margin")
     parser.add_argument("--no-mirror", action="store_true", help="do not mirror left hands")
+    parser.add_argument(
+        "--no-fusion",
+        action="store_true",
+        help="the image model alone: no landmark model, no T rule (landmark_fusion off)",
+    )
     if profile:
         parser.add_argument(
             "--profile",
@@ -96,6 +101,8 @@ def _engine_config(args: argparse.Namespace) -> PipelineConfig:
     }
     if args.no_mirror:
         changes["mirror_left"] = False
+    if args.no_fusion:
+        changes["landmark_fusion"] = False
     return PipelineConfig(**changes)
 
 
@@ -454,6 +461,7 @@ def _format_report(report: dict[str, Any]) -> str:
         f"dataset      {report['dir']}",
         f"model        {report['model']} ({', '.join(report['providers'])})",
         f"locator      {report['locator']}  (crop margin {report['crop_margin']}, mirror left {report['mirror_left']})",
+        f"landmarks    {report['landmark_model'] or 'none'} (fusion {'on' if report['fusion'] else 'off'})",
         f"profile      {_profile_text(report['profile'])}",
         f"images       {report['n_images']} scored, {report['n_unreadable']} unreadable skipped",
         f"top-1        {report['top1']:.1%}",
@@ -482,6 +490,20 @@ def _format_report(report: dict[str, Any]) -> str:
         lines.append(
             f"  {letter}  {v['recall']:6.1%}  {v['top3']:6.1%}  {v['no_hand']:3d}/{v['n']:<4d} {bar}"
         )
+    if "opinions" in report:
+        parts = report["opinions"]
+        lines.append("")
+        lines.append("per-letter recall by opinion (image alone / landmarks alone / fused)")
+        lines.append(
+            "  all "
+            + "  ".join(f"{parts[k]['top1']:6.1%}" for k in ("image", "landmarks", "fused"))
+            + "  (top-1)"
+        )
+        for letter in report["per_letter"]:
+            lines.append(
+                f"  {letter}   "
+                + "  ".join(f"{parts[k]['per_letter'][letter]:6.1%}" for k in ("image", "landmarks", "fused"))
+            )
     lines.append("")
     lines.append("confusion matrix (rows: true, columns: predicted, '-' = no hand)")
     columns = [*LETTERS, "-"]
@@ -504,6 +526,8 @@ def _report_record(args: argparse.Namespace, pipeline: Pipeline, result: EvalRes
         "locator": pipeline.config.locator,
         "crop_margin": pipeline.config.crop_margin,
         "mirror_left": pipeline.config.mirror_left,
+        "landmark_model": str(pipeline.landmark_model.path) if pipeline.landmark_model is not None else None,
+        "fusion": pipeline.fusing,
         "profile": _profile_record(pipeline.personal),
         **result.to_dict(),
     }
@@ -528,6 +552,11 @@ def eval_main(argv: Sequence[str] | None = None) -> int:
         "--limit-per-class", type=int, default=None, metavar="N", help="score N images per letter"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument(
+        "--opinions",
+        action="store_true",
+        help="also report per-letter recall of the image model alone, the landmark model alone and fused",
+    )
     _add_engine_args(parser)
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
@@ -552,7 +581,12 @@ def _eval(args: argparse.Namespace) -> int:
         return _error(args.prog, f"{args.json}: cannot write the report ({exc.strerror or exc})")
     progress = None if args.no_progress else _Progress(len(items))
     try:
-        result = evaluate(pipeline, items, on_image=progress.update if progress is not None else None)
+        result = evaluate(
+            pipeline,
+            items,
+            on_image=progress.update if progress is not None else None,
+            opinions=args.opinions,
+        )
     except RecognizerError as exc:
         return _error(args.prog, str(exc))
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from recognizer.pipeline import HandLocator, Pipeline, PipelineConfig, locator_f
 
 if TYPE_CHECKING:
     from recognizer.classifier import Classifier
+    from recognizer.landmark_model import LandmarkModel
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,45 @@ def load_classifier(model_path: str | Path | None = None, config: PipelineConfig
     config = config or PipelineConfig()
     path = Path(model_path) if model_path is not None else bundled_model_path()
     return Classifier(path, intra_op_num_threads=config.num_threads)
+
+
+def landmark_model_for(model_path: str | Path | None = None) -> Path | None:
+    """The landmark model that belongs to the image model at ``model_path`` (None: the bundled
+    one), or None when there is none.
+
+    The bundled CNN's is the bundled ``asl_landmarks.onnx``; a training run's ``model.onnx``
+    has its ``landmarks.onnx`` beside it (``asl-train`` trains both).
+    """
+    from recognizer.classifier import bundled_model_path
+    from recognizer.landmark_model import RUN_LANDMARK_MODEL_NAME, bundled_landmark_model_path
+
+    path = Path(model_path) if model_path is not None else bundled_model_path()
+    if path.resolve() == bundled_model_path().resolve():
+        candidate = bundled_landmark_model_path()
+    else:
+        candidate = path.parent / RUN_LANDMARK_MODEL_NAME
+    return candidate if candidate.is_file() else None
+
+
+def load_landmark_model(
+    model_path: str | Path | None = None, config: PipelineConfig | None = None
+) -> LandmarkModel | None:
+    """The landmark model belonging to the image model at ``model_path`` (see
+    :func:`landmark_model_for`) with ``config``'s thread count; None when it has none.
+
+    Raises:
+        ModelFormatError: the landmark model is there but is damaged or not one of ours.
+    """
+    from recognizer.landmark_model import LandmarkModel
+
+    path = landmark_model_for(model_path)
+    if path is None:
+        log.info(
+            "no landmark model beside %s; the image model reads alone", model_path or "the bundled model"
+        )
+        return None
+    config = config or PipelineConfig()
+    return LandmarkModel(path, intra_op_num_threads=config.num_threads)
 
 
 def build_locator(
@@ -74,7 +114,9 @@ def build_engine(
     locator_fallback: str | None = None,
     on_notice: Callable[[str], None] | None = None,
 ) -> Pipeline:
-    """A ready pipeline: locator, classifier, committer and (with ``profile``) the personal model.
+    """A ready pipeline: locator, classifier, the landmark model that belongs to the classifier
+    (:func:`load_landmark_model`; fused when ``config.landmark_fusion``), committer and (with
+    ``profile``) the personal model.
 
     Args:
         config: the settings (default: the table's defaults).
@@ -92,13 +134,14 @@ def build_engine(
     config = config or PipelineConfig()
     if classifier is None:
         classifier = load_classifier(model_path, config)
+    landmark_model = load_landmark_model(classifier.path, config)
     personal = None
     if profile is not None:
         from recognizer.profile import load_personal_model
 
         personal, _ = load_personal_model(profile, classifier)
     locator, config = build_locator(config, fallback=locator_fallback, on_notice=on_notice)
-    pipeline = Pipeline(classifier, locator, config=config)
+    pipeline = Pipeline(classifier, locator, config=config, landmark_model=landmark_model)
     pipeline.set_personal(personal)
     return pipeline
 
@@ -106,12 +149,15 @@ def build_engine(
 def session_threads(pipeline: Pipeline) -> dict[str, int]:
     """The intra-op thread count of every onnxruntime session in ``pipeline`` (0 = onnxruntime's default).
 
-    Keys: ``"classifier"``, and ``"palm"``/``"landmarks"`` with the MediaPipe locator.
+    Keys: ``"classifier"``, ``"landmark_model"`` with one, and ``"palm"``/``"landmarks"`` with
+    the MediaPipe locator.
     """
     threads: dict[str, int] = {}
     classifier = pipeline.classifier
     if hasattr(classifier, "session_threads"):
         threads["classifier"] = int(classifier.session_threads)
+    if pipeline.landmark_model is not None:
+        threads["landmark_model"] = pipeline.landmark_model.session_threads
     from recognizer.locate import MediaPipeLocator
 
     locator = pipeline.locator

@@ -11,10 +11,11 @@ of the confusion matrix.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +90,10 @@ class EvalResult:
     ms_per_image: Mapping[str, StageTime]
     unreadable: tuple[str, ...] = ()
     seconds: float = 0.0
+    #: With ``evaluate(..., opinions=True)``: the same photos scored on each opinion the engine
+    #: combined, ``"image"`` (image model alone) and ``"landmarks"`` (landmark model alone; a
+    #: photo the landmark model did not read counts as wrong). Empty otherwise.
+    opinions: Mapping[str, EvalResult] = field(default_factory=dict)
 
     @property
     def no_hand(self) -> int:
@@ -138,6 +143,19 @@ class EvalResult:
             "unreadable": list(self.unreadable),
             "seconds": round(self.seconds, 2),
             "images_per_second": round(self.images_per_second, 2),
+            **({"opinions": self.opinions_dict()} if self.opinions else {}),
+        }
+
+    def opinions_dict(self) -> dict[str, Any]:
+        """``{"image"|"landmarks"|"fused": {"top1", "top3", "per_letter": {letter: recall}}}``."""
+        parts = {**self.opinions, "fused": self}
+        return {
+            name: {
+                "top1": round(r.top1, 4),
+                "top3": round(r.top3, 4),
+                "per_letter": {letter: round(s.recall, 4) for letter, s in r.per_letter.items()},
+            }
+            for name, r in parts.items()
         }
 
 
@@ -272,11 +290,13 @@ def evaluate(
     items: Sequence[tuple[int, Path]],
     *,
     on_image: ImageProgress | None = None,
+    opinions: bool = False,
 ) -> EvalResult:
     """Run every ``(class index, path)`` through ``pipeline.process_still`` and score the answers.
 
     Unreadable files are listed in the result and not scored. Ctrl-C
-    (``KeyboardInterrupt``) is not caught.
+    (``KeyboardInterrupt``) is not caught. With ``opinions`` the image model's and the
+    landmark model's own answers are scored too (:attr:`EvalResult.opinions`).
 
     Raises:
         SourceError: none of the files could be read.
@@ -289,6 +309,7 @@ def evaluate(
     sources: list[str] = []
     timings: dict[str, list[float]] = {}
     unreadable: list[str] = []
+    parts: dict[str, list[np.ndarray]] = {"image": [], "landmarks": []}
     start = time.monotonic()
     for done, (true_index, path) in enumerate(items, start=1):
         t0 = time.perf_counter()
@@ -307,6 +328,10 @@ def evaluate(
                 prediction.probabilities if prediction is not None else np.zeros(NUM_CLASSES, np.float32)
             )
             sources.append(source_of(path))
+            if opinions:
+                said = prediction.opinions if prediction is not None else None
+                parts["image"].append(said["image"] if said else probabilities[-1])
+                parts["landmarks"].append(said["landmarks"] if said else np.zeros(NUM_CLASSES, np.float32))
             for stage, ms in {"decode": decode_ms, **result.timings_ms}.items():
                 timings.setdefault(stage, []).append(ms)
         if on_image is not None:
@@ -314,7 +339,7 @@ def evaluate(
     if not labels:
         first = f" (first: {unreadable[0]})" if unreadable else ""
         raise SourceError(f"none of the {len(items)} images could be read{first}")
-    return score(
+    scored = score(
         labels,
         np.stack(probabilities),
         found=found,
@@ -323,3 +348,16 @@ def evaluate(
         unreadable=unreadable,
         seconds=time.monotonic() - start,
     )
+    if not opinions:
+        return scored
+    landmark_probs = np.stack(parts["landmarks"])
+    alone = {
+        "image": score(labels, np.stack(parts["image"]), found=found, sources=sources),
+        "landmarks": score(
+            labels,
+            landmark_probs,
+            found=np.asarray(found) & (landmark_probs.sum(axis=1) > 0),
+            sources=sources,
+        ),
+    }
+    return dataclasses.replace(scored, opinions=alone)

@@ -33,6 +33,15 @@ KEY_CONFIG = "asl.training_config"
 KEY_EMBEDDING = "asl.embedding_output"
 #: The output name the exporter gives that second output.
 EMBEDDING_OUTPUT = "embedding"
+#: What the model reads: "image" (a 28x28 crop; the default for models written before the
+#: key existed) or "landmarks" (:func:`recognizer.hands.features.shape_features` of 21 points).
+KEY_INPUTS = "asl.inputs"
+INPUTS_IMAGE = "image"
+INPUTS_LANDMARKS = "landmarks"
+#: Landmark models: the feature recipe they were trained on, ``{"name", "size"}``.
+KEY_FEATURES = "asl.landmark_features"
+#: The feature recipe of this program (bump the name when shape_features changes).
+LANDMARK_FEATURES = "shape_features/1"
 
 REQUIRED_KEYS = (
     KEY_FORMAT,
@@ -93,7 +102,98 @@ def build_metadata(
         meta[KEY_CONFIG] = json.dumps(dict(training_config), sort_keys=True, default=str)
     if embedding_output:
         meta[KEY_EMBEDDING] = embedding_output
+    meta[KEY_INPUTS] = INPUTS_IMAGE
     return meta
+
+
+@dataclass(frozen=True)
+class LandmarkModelInfo:
+    """What a landmark model file says about itself."""
+
+    labels: str
+    features: str
+    feature_size: int
+    test_metrics: dict[str, Any] = field(default_factory=dict)
+    train_csv_sha256: str = ""
+    created: str = ""
+    package_version: str = ""
+    training_config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def test_accuracy(self) -> float | None:
+        value = self.test_metrics.get("test_accuracy")
+        return float(value) if value is not None else None
+
+
+def build_landmark_metadata(
+    *,
+    test_metrics: Mapping[str, Any],
+    train_csv_sha256: str,
+    created: str,
+    package_version: str,
+    training_config: Mapping[str, Any] | None = None,
+) -> dict[str, str]:
+    """The metadata map of an exported landmark classifier."""
+    from recognizer.hands.features import SHAPE_FEATURE_SIZE
+
+    meta = {
+        KEY_FORMAT: FORMAT_VERSION,
+        KEY_INPUTS: INPUTS_LANDMARKS,
+        KEY_LABELS: LETTERS,
+        KEY_FEATURES: json.dumps({"name": LANDMARK_FEATURES, "size": SHAPE_FEATURE_SIZE}),
+        KEY_TEST_METRICS: json.dumps(dict(test_metrics), sort_keys=True),
+        KEY_TRAIN_SHA256: train_csv_sha256,
+        KEY_CREATED: created,
+        KEY_PACKAGE_VERSION: package_version,
+    }
+    if training_config is not None:
+        meta[KEY_CONFIG] = json.dumps(dict(training_config), sort_keys=True, default=str)
+    return meta
+
+
+def parse_landmark_metadata(meta: Mapping[str, str], source: str = "model") -> LandmarkModelInfo:
+    """Check a landmark model's metadata against this program's labels and features.
+
+    Raises :class:`ModelFormatError` (one line naming ``source``) when it is not a landmark
+    model or was trained on other features.
+    """
+    from recognizer.hands.features import SHAPE_FEATURE_SIZE
+
+    if meta.get(KEY_INPUTS) != INPUTS_LANDMARKS:
+        raise ModelFormatError(
+            f"{source}: not a landmark model (metadata {KEY_INPUTS!r} is {meta.get(KEY_INPUTS)!r})"
+        )
+    if meta.get(KEY_FORMAT) != FORMAT_VERSION:
+        raise ModelFormatError(f"{source}: metadata format {meta.get(KEY_FORMAT)!r} is not supported")
+    if meta.get(KEY_LABELS) != LETTERS:
+        raise ModelFormatError(f"{source}: labels {meta.get(KEY_LABELS)!r} do not match {LETTERS!r}")
+    if KEY_FEATURES not in meta:
+        raise ModelFormatError(f"{source}: metadata lacks {KEY_FEATURES}")
+    features = _json_field(meta, KEY_FEATURES, source)
+    if (
+        not isinstance(features, dict)
+        or features.get("name") != LANDMARK_FEATURES
+        or features.get("size") != SHAPE_FEATURE_SIZE
+    ):
+        raise ModelFormatError(
+            f"{source}: trained on landmark features {features!r}, this program makes "
+            f"{LANDMARK_FEATURES!r} of size {SHAPE_FEATURE_SIZE}"
+        )
+    metrics = _json_field(meta, KEY_TEST_METRICS, source) if KEY_TEST_METRICS in meta else {}
+    config: dict[str, Any] = {}
+    if KEY_CONFIG in meta:
+        loaded = _json_field(meta, KEY_CONFIG, source)
+        config = loaded if isinstance(loaded, dict) else {}
+    return LandmarkModelInfo(
+        labels=meta[KEY_LABELS],
+        features=LANDMARK_FEATURES,
+        feature_size=SHAPE_FEATURE_SIZE,
+        test_metrics=metrics if isinstance(metrics, dict) else {},
+        train_csv_sha256=meta.get(KEY_TRAIN_SHA256, ""),
+        created=meta.get(KEY_CREATED, ""),
+        package_version=meta.get(KEY_PACKAGE_VERSION, ""),
+        training_config=config,
+    )
 
 
 def _json_field(meta: Mapping[str, str], key: str, source: str) -> Any:
@@ -119,6 +219,11 @@ def parse_metadata(meta: Mapping[str, str], source: str = "model") -> ModelInfo:
     Raises :class:`ModelFormatError` with a one-line message naming ``source``
     when a field is missing or disagrees with :mod:`recognizer.preprocess`.
     """
+    if meta.get(KEY_INPUTS, INPUTS_IMAGE) != INPUTS_IMAGE:
+        raise ModelFormatError(
+            f"{source}: reads {meta[KEY_INPUTS]!r}, not 28x28 images (a landmark model is loaded beside "
+            "the image model, not instead of it)"
+        )
     missing = [key for key in REQUIRED_KEYS if key not in meta]
     if missing:
         raise ModelFormatError(f"{source}: not an ASL letter model (metadata lacks {', '.join(missing)})")

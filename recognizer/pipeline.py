@@ -24,12 +24,14 @@ import numpy as np
 from recognizer import settings
 from recognizer.commit import LetterCommitter
 from recognizer.crop import crop_hand, crop_hand_views
+from recognizer.fusion import fuse, handshape_votes
 from recognizer.hands.features import landmark_features
 from recognizer.preprocess import LETTERS
 from recognizer.types import FrameResult, HandObservation, Prediction
 
 if TYPE_CHECKING:
     from recognizer.classifier import Classifier
+    from recognizer.landmark_model import LandmarkModel
     from recognizer.profile import PersonalModel
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ class PipelineConfig:
     crop_margin: float = settings.default("crop_margin")
     crop_background: str = settings.default("crop_background")
     test_time_views: bool = settings.default("test_time_views")
+    landmark_fusion: bool = settings.default("landmark_fusion")
     num_threads: int = settings.default("num_threads")
 
     def __post_init__(self) -> None:
@@ -161,6 +164,30 @@ def combine_views(
     )
 
 
+def fuse_landmarks(
+    prediction: Prediction, hand: HandObservation, config: PipelineConfig, landmark_model: LandmarkModel
+) -> Prediction:
+    """``prediction`` (the image model's) combined with the landmark model's opinion of ``hand``
+    and the handshape rules (:func:`recognizer.fusion.fuse`); the parts are kept in ``opinions``."""
+    assert hand.landmarks is not None
+    mirror = bool(config.mirror_left and hand.handedness == "left")
+    marks = landmark_model.predict_one(hand.landmarks, mirror)
+    votes = handshape_votes(hand.landmarks)
+    probs = fuse(prediction.probabilities, marks, votes, landmark_letters=landmark_model.letters)
+    best = int(np.argmax(probs))
+    return Prediction(
+        letter=LETTERS[best],
+        confidence=float(probs[best]),
+        probabilities=probs,
+        embedding=prediction.embedding,
+        opinions={
+            "image": prediction.probabilities,
+            "landmarks": marks,
+            "rules": votes.astype(np.float32),
+        },
+    )
+
+
 class Pipeline:
     """Frames in, letters out. See the module docstring for threading.
 
@@ -169,6 +196,8 @@ class Pipeline:
         locator: a hand locator.
         committer: the letter committer (default: one built from ``config``).
         config: settings; ``config.locator`` should name ``locator``'s mode.
+        landmark_model: the landmark classifier fused with ``classifier`` when
+            ``config.landmark_fusion`` (None: the image model alone).
     """
 
     def __init__(
@@ -177,12 +206,14 @@ class Pipeline:
         locator: HandLocator,
         committer: LetterCommitter | None = None,
         config: PipelineConfig | None = None,
+        landmark_model: LandmarkModel | None = None,
     ) -> None:
         self._config = config or PipelineConfig()
         self._classifier = classifier
         self._locator = locator
         self.committer = committer or self._config.make_committer()
         self._personal: PersonalModel | None = None
+        self._landmark_model = landmark_model
         self._frame_index = -1
         self._swap_lock = threading.Lock()
 
@@ -205,18 +236,41 @@ class Pipeline:
         """The personal model blended into every frame (None: the CNN alone)."""
         return self._personal
 
+    @property
+    def landmark_model(self) -> LandmarkModel | None:
+        """The landmark classifier fused with the image model (None: the image model alone)."""
+        return self._landmark_model
+
+    @property
+    def fusing(self) -> bool:
+        """Whether frames with landmarks are read by both models: a landmark model, the setting
+        on, and no personal profile (a profile already corrects the image model for its
+        user, and fusing on top of it lost 1-3 points, benchmarks/PERSONAL.md)."""
+        return self._landmark_model is not None and self._config.landmark_fusion and self._personal is None
+
     def set_classifier(
-        self, classifier: Classifier | LetterClassifier, personal: PersonalModel | None = None
+        self,
+        classifier: Classifier | LetterClassifier,
+        personal: PersonalModel | None = None,
+        landmark_model: LandmarkModel | None = None,
     ) -> None:
         """Use another classifier from the next frame on (the text is kept).
 
-        A personal model belongs to one classifier's embedding space, so the old one is
-        dropped; pass ``personal`` built for the new classifier to keep personalising.
+        A personal model belongs to one classifier's embedding space, and a landmark model
+        to the training run that made the classifier, so both are replaced: pass
+        ``personal`` built for the new classifier to keep personalising, and
+        ``landmark_model`` (:func:`recognizer.engine.load_landmark_model_for`) to keep fusing.
         """
         with self._swap_lock:
             self._classifier = classifier
             self._personal = personal
-        log.info("classifier swapped: %r", classifier)
+            self._landmark_model = landmark_model
+        log.info("classifier swapped: %r (landmark model %r)", classifier, landmark_model)
+
+    def set_landmark_model(self, landmark_model: LandmarkModel | None) -> None:
+        """Fuse this landmark model with the image model from the next frame on (None: stop)."""
+        with self._swap_lock:
+            self._landmark_model = landmark_model
 
     def set_personal(self, personal: PersonalModel | None) -> None:
         """Blend this personal model (built for the current classifier) from the next frame on."""
@@ -259,7 +313,7 @@ class Pipeline:
         """
         with self._swap_lock:
             classifier, locator, config = self._classifier, self._locator, self._config
-            personal = self._personal
+            personal, landmark_model = self._personal, self._landmark_model
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         hand = locator.locate(frame_bgr)
@@ -280,6 +334,10 @@ class Pipeline:
         t3 = time.perf_counter()
         timings["crop"] = (t2 - t1) * 1e3
         timings["classify"] = (t3 - t2) * 1e3
+        fusing = config.landmark_fusion and landmark_model is not None and personal is None
+        if fusing and landmark_model is not None and hand.landmarks is not None:
+            prediction = fuse_landmarks(prediction, hand, config, landmark_model)
+            timings["landmarks"] = (time.perf_counter() - t3) * 1e3
         return hand, model_input, prediction, timings
 
     def process(self, frame_bgr: np.ndarray, t: float, *, decode_ms: float | None = None) -> FrameResult:

@@ -194,12 +194,14 @@ SETTINGS: tuple[Setting, ...] = (
         choices=LOCATOR_MODES,
     ),
     # The bundled model is trained with label smoothing 0.1, so its confidences top out near
-    # 0.9; on the dev photos 0.4 commits letters that are right 81% of the time and keeps 74%
-    # of the right ones (benchmarks/REAL_PHOTOS.md, "Confidence threshold").
+    # 0.9, and fusing it with the landmark model flattens them further; on the dev photos 0.35
+    # commits fused letters that are right 93% of the time and keeps 87% of the right ones
+    # (the image model alone at the former 0.4: 81% and 74%; benchmarks/REAL_PHOTOS.md,
+    # "Confidence threshold").
     Setting(
         "confidence_threshold",
         float,
-        0.4,
+        0.35,
         "a letter is only spelled when the model is at least this sure",
         minimum=0.05,
         maximum=0.99,
@@ -262,6 +264,12 @@ SETTINGS: tuple[Setting, ...] = (
         bool,
         True,
         "average the classifier over several crops of the hand (+2.9 points on the dev photos)",
+    ),
+    Setting(
+        "landmark_fusion",
+        bool,
+        True,
+        "combine the image model with the landmark model and the T handshape rule (recognizer.fusion)",
     ),
     # 1 by default: the models are small, and onnxruntime's spinning worker threads cost 2-4x in
     # wall time when the cores are shared (GUI thread, camera decode, other programs); measured

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,6 +40,10 @@ class Prediction:
     #: The model's penultimate layer for this image (None when the model has no embedding
     #: output); personal profiles compare it with the user's samples.
     embedding: np.ndarray | None = None
+    #: With landmark fusion, the opinions that were combined into ``probabilities``:
+    #: ``"image"`` (the CNN, after any personal profile) and ``"landmarks"`` (24,) each, and
+    #: ``"rules"`` ((24,), 1.0 for each letter whose handshape rule voted: T, K). None without fusion.
+    opinions: Mapping[str, np.ndarray] | None = None
 
     def top_k(self, k: int = 3) -> list[tuple[str, float]]:
         """The ``k`` most likely letters with their probabilities, best first."""

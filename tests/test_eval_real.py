@@ -20,8 +20,22 @@ from tests.conftest import REPO_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_photos]
 
-#: README ("65.2% top-1, 86.4% top-3"); REAL_PHOTOS.md adds "balanced 65.2%, 11 photos without a hand (0.8%)".
-PUBLISHED = {"top1": 0.652, "top3": 0.864, "balanced_accuracy": 0.652, "no_hand_rate": 0.008}
+#: README ("90.5% top-1, 96.3% top-3"); REAL_PHOTOS.md adds "balanced 90.5%, 11 photos without a
+#: hand (0.8%)": the default pipeline, image and landmark models fused with the T and K rules.
+PUBLISHED = {"top1": 0.905, "top3": 0.963, "balanced_accuracy": 0.905, "no_hand_rate": 0.008}
+#: README / REAL_PHOTOS.md: each opinion alone, top-1 / top-3 (the image model alone = --no-fusion).
+PUBLISHED_OPINIONS = {"image": (0.651, 0.864), "landmarks": (0.793, 0.915), "fused": (0.905, 0.963)}
+#: REAL_PHOTOS.md's per-letter table, fused top-1: the lowest letters and the ones the image model missed.
+PUBLISHED_LETTERS = {
+    "N": 0.443,
+    "K": 0.951,
+    "M": 0.705,
+    "O": 0.770,
+    "T": 0.984,
+    "S": 0.918,
+    "F": 1.0,
+    "X": 0.885,
+}
 #: README: "fixed box / whole frame instead of the hand mask (--locator box / full): 16.7% / 10.8% top-1".
 PUBLISHED_TOP1_WITHOUT_LANDMARKS = {"box": 0.167, "full": 0.108}
 TOLERANCE = 0.005
@@ -55,6 +69,24 @@ def test_asl_eval_on_real_hands_dev_gives_the_published_figures(real_hands_dev: 
         assert report[key] == pytest.approx(published, abs=TOLERANCE), key
     assert seconds < 180, f"asl-eval took {seconds:.0f} s (budget 180 s)"
     assert "top-1" in result.stdout and "confusion matrix" in result.stdout
+
+
+def test_each_opinion_alone_and_fused_gives_the_published_figures(
+    real_hands_dev: Path, tmp_path: Path
+) -> None:
+    result, report = _asl_eval(real_hands_dev, tmp_path / "report.json", "--opinions")
+    assert report["fusion"] is True and report["landmark_model"].endswith("asl_landmarks.onnx")
+    for name, (top1, top3) in PUBLISHED_OPINIONS.items():
+        assert report["opinions"][name]["top1"] == pytest.approx(top1, abs=TOLERANCE), name
+        assert report["opinions"][name]["top3"] == pytest.approx(top3, abs=TOLERANCE), name
+    fused = report["opinions"]["fused"]["per_letter"]
+    for letter, recall in PUBLISHED_LETTERS.items():
+        assert fused[letter] == pytest.approx(recall, abs=TOLERANCE), letter
+    assert min(fused.values()) >= 0.40  # issue 10: no letter below 40%, T included
+    assert "landmarks alone" in result.stdout
+    _, image_alone = _asl_eval(real_hands_dev, tmp_path / "image.json", "--no-fusion")
+    assert image_alone["fusion"] is False and "opinions" not in image_alone
+    assert image_alone["top1"] == pytest.approx(PUBLISHED_OPINIONS["image"][0], abs=TOLERANCE)
 
 
 @pytest.mark.parametrize("locator", sorted(PUBLISHED_TOP1_WITHOUT_LANDMARKS))

@@ -238,6 +238,28 @@ def test_loading_a_good_model_hot_swaps_and_keeps_the_text(
     assert tiny_model_path not in classifier_spy["ran"][ran + 1 :]
 
 
+def test_a_retrained_model_brings_its_landmark_model_and_another_drops_it(
+    make_window: Any, qtbot: Any, tiny_model_path: Path, tmp_path: Path
+) -> None:
+    from tests.conftest import build_tiny_onnx
+    from tests.test_landmarks import tiny_landmark_model
+
+    retrained = build_tiny_onnx(tmp_path / "run" / "model.onnx", seed=3)
+    tiny_landmark_model(tmp_path / "run" / "landmarks.onnx")
+    window = make_window(SYNTH, tiny_model_path)
+    qtbot.waitUntil(lambda: window.classifier is not None, timeout=10_000)
+    assert window.worker.landmark_model() == (None, False)  # a model without one: the image alone
+    with qtbot.waitSignal(window.model_changed, timeout=10_000):
+        window.load_model(retrained)  # e.g. Retrain... -> Use new model
+    landmark_model, fusing = window.worker.landmark_model()
+    assert (
+        landmark_model is not None and landmark_model.path == tmp_path / "run" / "landmarks.onnx" and fusing
+    )
+    with qtbot.waitSignal(window.model_changed, timeout=10_000):
+        window.load_model(tiny_model_path)
+    assert window.worker.landmark_model() == (None, False)
+
+
 def test_the_apps_sessions_use_the_configured_thread_count(
     make_window: Any, qtbot: Any, tiny_model_path: Path, tmp_path: Path
 ) -> None:
@@ -715,14 +737,25 @@ def test_model_info_dialog_shows_run_metrics_and_confusion_matrix(
     picture = QImage(40, 40, QImage.Format.Format_RGB32)
     picture.fill(QColor("white"))
     assert picture.save(str(run / "confusion_matrix.png"))
+    from tests.test_landmarks import tiny_landmark_model
+
+    tiny_landmark_model(run / "landmarks.onnx")  # asl-train writes the landmark model beside it
     window = make_window(SYNTH, model)
     qtbot.waitUntil(lambda: window.classifier is not None, timeout=10_000)
-    dialog = ModelInfoDialog(window.classifier, window)
+    qtbot.waitUntil(lambda: window.worker.landmark_model()[0] is not None, timeout=10_000)
+    landmark_model, fusing = window.worker.landmark_model()
+    assert landmark_model.path == run / "landmarks.onnx" and fusing
+    dialog = ModelInfoDialog(window.classifier, window, landmark_model=landmark_model, fusing=fusing)
     qtbot.addWidget(dialog)
     assert dialog.report.metrics["test_accuracy"] == 0.913  # metrics.json wins over the model's metadata
     texts = {label.text() for label in dialog.findChildren(type(dialog.confusion_label))}
     assert "91.3%" in texts and "7172" in texts
     assert dialog.confusion_label.pixmap() is not None and not dialog.confusion_label.pixmap().isNull()
+    assert any("20260101-120000/landmarks.onnx" in t for t in texts)
+    assert dialog.fusion_label.text() == "on: image + landmarks + T rule"
+    alone = ModelInfoDialog(window.classifier, window)
+    qtbot.addWidget(alone)
+    assert alone.fusion_label.text() == "off (no landmark model)"
 
 
 def test_a_saved_model_that_was_deleted_falls_back_to_the_bundled_one(

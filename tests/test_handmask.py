@@ -66,13 +66,33 @@ def test_masks_are_cached_and_read_back(
     def must_not_run(*args: object, **kwargs: object) -> None:
         raise AssertionError("the cache was not used")
 
-    monkeypatch.setattr(handmask, "mask_images", must_not_run)
+    monkeypatch.setattr(handmask, "scan_images", must_not_run)
     second = handmask.cached_mask_images(images, directory=tmp_path)
     np.testing.assert_array_equal(first[0], second[0])
     np.testing.assert_array_equal(first[1], second[1])
+    # the landmarks are kept with the masks: 21 points where a hand was found, NaN elsewhere
+    scan = handmask.cached_scan_images(images, directory=tmp_path)
+    assert scan.landmarks.shape == (6, 21, 3)
+    assert np.isfinite(scan.landmarks[scan.found]).all() and np.isnan(scan.landmarks[~scan.found]).all()
+    assert (scan.presence[scan.found] >= handmask.PRESENCE_THRESHOLD).all()
+    assert np.isfinite(scan.right_score[scan.found]).all()
     # other images -> another key -> computed again
     with pytest.raises(AssertionError, match="cache was not used"):
         handmask.cached_mask_images(images[:5], directory=tmp_path)
+
+
+def test_a_cache_written_before_landmarks_were_kept_is_scanned_again(
+    sign_mnist_sample: tuple[np.ndarray, np.ndarray], tmp_path: Path
+) -> None:
+    images = sign_mnist_sample[0][:3]
+    folder = tmp_path / "hand_masks"
+    folder.mkdir()
+    old = folder / f"{handmask.cache_key(images)}.npz"
+    np.savez_compressed(old, masked=images, found=np.zeros(3, bool))  # the old format: masks only
+    scan = handmask.cached_scan_images(images, directory=tmp_path)
+    assert scan.found.any()  # scanned again, not read as "no hand anywhere"
+    with np.load(old) as data:
+        assert "landmarks" in data.files
 
 
 def test_stop_request_cancels_and_caches_nothing(

@@ -281,7 +281,12 @@ def test_build_engine_gives_every_session_the_configured_thread_count(threads: i
     from recognizer.engine import build_engine, session_threads
 
     pipe = build_engine(PipelineConfig(locator="mediapipe", num_threads=threads))
-    assert session_threads(pipe) == {"classifier": threads, "palm": threads, "landmarks": threads}
+    assert session_threads(pipe) == {
+        "classifier": threads,
+        "landmark_model": threads,
+        "palm": threads,
+        "landmarks": threads,
+    }
 
 
 def test_build_engine_falls_back_to_another_locator_with_a_notice(mediapipe_missing: str) -> None:

@@ -41,6 +41,9 @@ RUN_FILES = (
     "confusion_matrix.csv",
     "confusion_matrix.png",
     "curves.png",
+    "landmarks.onnx",
+    "landmarks_config.json",
+    "landmarks_metrics.json",
 )
 CONTRACT_METRICS = (
     "test_accuracy",
@@ -406,8 +409,9 @@ def test_a_run_killed_before_its_first_checkpoint_can_be_started_again(
     (out / "checkpoint" / ".last.partial.keras").write_bytes(b"half")
     assert check_out_dir(out, resume=False) is RunFolder.LEFTOVERS
     assert check_out_dir(out, resume=True) is RunFolder.LEFTOVERS  # --resume restarts it from epoch 1
-    # A fresh run takes the folder over (stopped at once here: no need to train).
-    fresh = killed.replace(out_dir=str(out), seed=2, augment=AugmentConfig(enabled=False))
+    # A fresh run takes the folder over (stopped at once here: no need to train; without the
+    # landmark model nothing is scanned first, so the stop comes in the first epoch).
+    fresh = killed.replace(out_dir=str(out), seed=2, augment=AugmentConfig(enabled=False), landmarks=None)
     result = train(fresh, should_stop=lambda: True)
     assert result.cancelled and result.checkpoint == out / "checkpoint"
     assert TrainConfig.load(out / "config.json").seed == 2
@@ -538,7 +542,8 @@ def test_short_training_run_writes_every_artifact(
 
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     masking = [e for e in events if e["event"] == "masking"]  # the hand-mask twins come first
-    assert masking and masking[-1] == {"event": "masking", "done": 480, "total": 480}
+    # the training rows, then the test rows (the landmark classifier's test score)
+    assert masking and masking[-1] == {"event": "masking", "done": 780, "total": 780}
     events = [e for e in events if e["event"] != "masking"]
     kinds = [e["event"] for e in events]
     assert kinds[0] == "start" and kinds[-2:] == ["exporting", "done"]
@@ -581,6 +586,17 @@ def test_short_training_run_writes_every_artifact(
 
     clf = Classifier(out / "model.onnx")
     assert clf.has_embedding and clf.embedding_size == 512 and info.embedding_output == "embedding"
+    # the landmark classifier was trained beside it, and the engine finds and loads it
+    from recognizer.engine import load_landmark_model
+    from training.config import LandmarkConfig
+
+    marks = load_landmark_model(out / "model.onnx")
+    assert marks is not None and marks.path == out / "landmarks.onnx"
+    assert (
+        LandmarkConfig.from_dict(json.loads((out / "landmarks_config.json").read_text())) == LandmarkConfig()
+    )
+    assert events[-1]["landmark_model"] == str(out / "landmarks.onnx")
+    assert 0.0 <= metrics["landmark_model"]["test_accuracy"] <= 1.0
 
 
 def test_cancel_while_preparing_hand_masks_writes_nothing(
@@ -694,9 +710,14 @@ def test_bundled_model_scores_its_reported_accuracy_on_the_whole_test_csv() -> N
 
 
 def test_bundled_model_was_trained_with_the_default_recipe() -> None:
-    """`asl-train` with no options reproduces the shipped model's recipe (issue 5)."""
-    stored = TrainConfig.load(REPO_ROOT / "recognizer" / "models" / "asl_cnn_config.json")
+    """`asl-train` with no options reproduces the shipped models' recipes (issues 5 and 10)."""
+    from training.config import LandmarkConfig
+
+    models = REPO_ROOT / "recognizer" / "models"
+    stored = TrainConfig.load(models / "asl_cnn_config.json")
     assert stored.replace(out_dir="") == TrainConfig()
+    landmarks = json.loads((models / "asl_landmarks_config.json").read_text())
+    assert LandmarkConfig.from_dict(landmarks) == TrainConfig().landmarks
 
 
 def test_the_run_ends_with_what_its_accuracy_means() -> None:

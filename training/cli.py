@@ -106,6 +106,11 @@ def _parser() -> argparse.ArgumentParser:
         "--batch-size", type=int, metavar="B", help=f"batch size (default {defaults.batch_size})"
     )
     parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
+    parser.add_argument(
+        "--no-landmarks",
+        action="store_true",
+        help="train the image model only (by default the landmark classifier, landmarks.onnx, is trained beside it)",
+    )
     parser.add_argument("--seed", type=int, metavar="S", help=f"random seed (default {defaults.seed})")
     parser.add_argument(
         "--limit",
@@ -252,6 +257,7 @@ def _build_config(args: argparse.Namespace) -> TrainConfig:
                 ("--seed", args.seed),
                 ("--limit", args.limit),
                 ("--no-augment", args.no_augment or None),
+                ("--no-landmarks", args.no_landmarks or None),
                 ("--mixed-precision", args.mixed_precision or None),
                 ("--samples", args.samples),
                 ("--samples-share", args.samples_share),
@@ -277,6 +283,7 @@ def _build_config(args: argparse.Namespace) -> TrainConfig:
         augment=AugmentConfig(enabled=False) if args.no_augment else base.augment,
         samples=str(Path(args.samples).resolve()) if args.samples else None,
         samples_share=args.samples_share if args.samples_share is not None else base.samples_share,
+        landmarks=None if args.no_landmarks else base.landmarks,
     )
 
 
@@ -366,6 +373,7 @@ def _run(args: argparse.Namespace, emitter: _Emitter, stop: threading.Event) -> 
             "event": "done",
             "out": str(result.out_dir),
             "model": str(result.model_path),
+            "landmark_model": str(result.landmark_model_path) if result.landmark_model_path else None,
             "metrics": _json_safe(result.metrics),
         }
     )

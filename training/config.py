@@ -55,6 +55,73 @@ class AugmentConfig:
 
 
 @dataclass(frozen=True)
+class LandmarkConfig:
+    """Every choice the landmark classifier's training makes (``training/landmarks.py``).
+
+    Saved as ``landmarks_config.json`` beside the landmark model, and inside the run's
+    ``config.json`` as :attr:`TrainConfig.landmarks`.
+    """
+
+    hidden: tuple[int, ...] = (256, 128)
+    dropout: float = 0.3
+    epochs: int = 40
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    label_smoothing: float = 0.05
+    #: Augmented copies of every hand (and of its mirror image) made for each pass over the data.
+    copies: int = 3
+    #: 3D turn of the point set: yaw and pitch up to this many degrees, roll up to ``roll_degrees``.
+    tilt_degrees: float = 25.0
+    roll_degrees: float = 10.0
+    #: Per-joint noise, in palm lengths (wrist to middle knuckle).
+    jitter: float = 0.03
+    #: Each finger's bones scaled by up to this share (finger-length variation).
+    finger_scale: float = 0.1
+    #: Hands the landmark model was less sure of than this are left out.
+    min_presence: float = 0.5
+    #: Letters the landmark classifier does not learn: Sign-MNIST photographed T from the side
+    #: (index finger a bar over an upright thumb), so its T landmarks look like a sideways H,
+    #: not like a front-view T; T comes from the handshape rule (``recognizer.fusion.handshape_votes``).
+    skip_letters: str = "T"
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        if not self.hidden or min(self.hidden) < 1:
+            raise ConfigError(f"landmarks.hidden must list positive layer sizes, got {self.hidden}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"landmarks.dropout = {self.dropout} is out of range")
+        if self.epochs < 1 or self.batch_size < 1 or self.copies < 0:
+            raise ConfigError("landmarks: epochs and batch size must be at least 1, copies at least 0")
+        for name in ("tilt_degrees", "roll_degrees"):
+            if not 0.0 <= getattr(self, name) < 90.0:
+                raise ConfigError(f"landmarks.{name} = {getattr(self, name)} is out of range")
+        from recognizer.preprocess import LETTERS
+
+        if not set(self.skip_letters) <= set(LETTERS) or len(set(LETTERS) - set(self.skip_letters)) < 2:
+            raise ConfigError(
+                f"landmarks.skip_letters = {self.skip_letters!r}: static letters, leaving two or more"
+            )
+        if not 0.0 <= self.jitter < 0.5 or not 0.0 <= self.finger_scale < 0.5:
+            raise ConfigError("landmarks.jitter and finger_scale must be in [0, 0.5)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LandmarkConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown landmark config keys: {', '.join(unknown)}")
+        return cls(**data)
+
+    def save(self, path: Path) -> None:
+        """Write as indented JSON (``landmarks_config.json`` beside the landmark model)."""
+        path.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """Every choice a training run makes. ``None`` CSV paths mean the bundled Sign-MNIST files."""
 
@@ -83,6 +150,8 @@ class TrainConfig:
     samples: str | None = None
     #: Share of the training rows the profile's samples make up (oversampled to it).
     samples_share: float = 0.1
+    #: The landmark classifier trained beside the image model (None: the image model only).
+    landmarks: LandmarkConfig | None = field(default_factory=LandmarkConfig)
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHITECTURES:
@@ -139,6 +208,14 @@ class TrainConfig:
             data["augment"] = AugmentConfig(**augment)
         elif augment is not None:
             raise ConfigError("augment config must be an object")
+        if "landmarks" in data:
+            landmarks = data.pop("landmarks")
+            if isinstance(landmarks, dict):
+                data["landmarks"] = LandmarkConfig.from_dict(landmarks)
+            elif landmarks is None:
+                data["landmarks"] = None
+            else:
+                raise ConfigError("landmarks config must be an object or null")
         return cls(**data)
 
     def save(self, path: Path) -> None:

@@ -204,6 +204,46 @@ def export_onnx(
     return report
 
 
+def export_landmark_onnx(
+    model: keras.Model,
+    path: Path,
+    metadata: Mapping[str, str],
+    check_features: np.ndarray,
+    keras_probabilities: np.ndarray,
+) -> ParityReport:
+    """Export the landmark classifier to ``path`` with ``metadata``, verified against Keras
+    on ``check_features`` as :func:`export_onnx` verifies the image model."""
+    import onnx
+
+    from recognizer.modelinfo import parse_landmark_metadata
+
+    if len(check_features) < MIN_PARITY_IMAGES:
+        raise ExportError(
+            f"need at least {MIN_PARITY_IMAGES} rows to verify the export, got {len(check_features)}"
+        )
+    parse_landmark_metadata(metadata, source=str(path))
+    with atomic_target(path) as tmp:
+        model.export(str(tmp), format="onnx", verbose=False)
+        proto = onnx.load(str(tmp))
+        del proto.metadata_props[:]
+        onnx.helper.set_model_props(proto, dict(metadata))
+        proto.doc_string = "ASL fingerspelling letter classifier (hand landmarks); see metadata asl.*"
+        try:
+            onnx.checker.check_model(proto, full_check=True)
+        except onnx.checker.ValidationError as exc:
+            raise ExportError(f"ONNX checker rejected the export: {str(exc).splitlines()[0]}") from None
+        onnx.save(proto, str(tmp))
+        parse_landmark_metadata(read_onnx_metadata(tmp), source=str(path))
+        report = compare(keras_probabilities, onnx_predict(tmp, check_features))
+        if report.max_abs_diff > MAX_ABS_DIFF or not report.argmax_agree:
+            raise ExportError(
+                f"onnxruntime disagrees with Keras on {report.images} rows: max abs diff "
+                f"{report.max_abs_diff:.2e} (limit {MAX_ABS_DIFF:.0e})"
+            )
+    log.info("exported %s; onnxruntime matches Keras on %d rows", path, report.images)
+    return report
+
+
 def _check_embedding_parity(model: keras.Model, path: Path, name: str, images: np.ndarray) -> None:
     """The ONNX embedding output must equal the input of the Keras model's last layer."""
     session: Any = onnx_session(path)

@@ -13,7 +13,9 @@ Training then shows the masked twin instead of the original with probability
 Finding landmarks costs ~10-25 ms per image (about 4-7 minutes for the 24,710
 training rows on two cores), so results are cached per image set and recipe in
 :func:`recognizer.paths.cache_dir`. About 97% of Sign-MNIST images yield a hand; the rest keep
-only their original.
+only their original. The cache also keeps what the landmark model said about each image
+(:class:`HandScan`: the 21 landmarks, handedness, presence), which the landmark
+classifier (``training/landmarks.py``) learns from.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import cv2
@@ -32,7 +34,7 @@ import numpy as np
 
 from recognizer.crop import DEFAULT_MASK_STYLE, HAND_CROP_MARGIN, crop_hand
 from recognizer.hands.geometry import RotatedRect, landmarks_to_roi
-from recognizer.hands.models import LANDMARK_MODEL_PATH, HandLandmarker
+from recognizer.hands.models import LANDMARK_MODEL_PATH, HandLandmarker, LandmarkResult
 from recognizer.locate import hand_rotation, landmarks_box
 from recognizer.paths import cache_dir
 from recognizer.types import HandObservation
@@ -55,6 +57,34 @@ class MaskingCancelledError(Exception):
     """``should_stop`` returned True while the masks were being made (nothing was cached)."""
 
 
+@dataclass(frozen=True, eq=False)
+class HandScan:
+    """What the landmark model found in a set of N Sign-MNIST images.
+
+    ``masked`` uint8 ``(N, 28, 28)``: the masked twin where ``found``, else the original;
+    ``found`` bool ``(N,)``; ``landmarks`` float32 ``(N, 21, 3)``: x, y in the enlarged
+    frame's pixels (:func:`enlarge`), z relative depth (NaN where no hand);
+    ``right_score`` float32 ``(N,)``: MediaPipe's handedness score (NaN where no hand);
+    ``presence`` float32 ``(N,)``: the second pass's presence score (0 where no hand).
+    """
+
+    masked: np.ndarray
+    found: np.ndarray
+    landmarks: np.ndarray
+    right_score: np.ndarray
+    presence: np.ndarray
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The fields by name (what the cache file stores)."""
+        return {
+            "masked": self.masked,
+            "found": self.found,
+            "landmarks": self.landmarks,
+            "right_score": self.right_score,
+            "presence": self.presence,
+        }
+
+
 def enlarge(image: np.ndarray) -> np.ndarray:
     """A 28x28 gray image as the BGR frame the landmark model looks at."""
     big = cv2.resize(image, (UPSCALE, UPSCALE), interpolation=cv2.INTER_CUBIC)
@@ -62,8 +92,8 @@ def enlarge(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(big, cv2.COLOR_GRAY2BGR)
 
 
-def find_hand(landmarker: HandLandmarker, frame_bgr: np.ndarray) -> HandObservation | None:
-    """Landmarks of the hand filling ``frame_bgr``: one pass on the centre, one refined pass."""
+def scan_hand(landmarker: HandLandmarker, frame_bgr: np.ndarray) -> LandmarkResult | None:
+    """The landmark model's second, refined pass over the hand filling ``frame_bgr`` (None: no hand)."""
     centre = frame_bgr.shape[1] / 2
     first = landmarker(frame_bgr, RotatedRect(centre, frame_bgr.shape[0] / 2, FIRST_ROI_SIDE, 0.0))
     if first.presence < PRESENCE_THRESHOLD:
@@ -71,10 +101,21 @@ def find_hand(landmarker: HandLandmarker, frame_bgr: np.ndarray) -> HandObservat
     second = landmarker(frame_bgr, landmarks_to_roi(first.landmarks[:, :2]))
     if second.presence < PRESENCE_THRESHOLD:
         return None
-    xy = second.landmarks[:, :2].astype(np.float32)
+    return second
+
+
+def observation(result: LandmarkResult) -> HandObservation:
+    """A landmark pass as the :class:`HandObservation` ``crop_hand`` takes."""
+    xy = result.landmarks[:, :2].astype(np.float32)
     return HandObservation(
-        box=landmarks_box(xy), score=second.presence, landmarks=xy, rotation=hand_rotation(xy)
+        box=landmarks_box(xy), score=result.presence, landmarks=xy, rotation=hand_rotation(xy)
     )
+
+
+def find_hand(landmarker: HandLandmarker, frame_bgr: np.ndarray) -> HandObservation | None:
+    """Landmarks of the hand filling ``frame_bgr``: one pass on the centre, one refined pass."""
+    result = scan_hand(landmarker, frame_bgr)
+    return None if result is None else observation(result)
 
 
 def mask_one(landmarker: HandLandmarker, image: np.ndarray) -> np.ndarray | None:
@@ -84,6 +125,55 @@ def mask_one(landmarker: HandLandmarker, image: np.ndarray) -> np.ndarray | None
     if hand is None:
         return None
     return crop_hand(frame, hand)
+
+
+def scan_images(
+    images: np.ndarray,
+    *,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    landmark_model: Path = LANDMARK_MODEL_PATH,
+) -> HandScan:
+    """Masked twins and landmarks of ``images`` (uint8 ``(N, 28, 28)``), see :class:`HandScan`.
+
+    ``progress(done, total)`` is called every few hundred images from the calling
+    thread, and ``should_stop()`` polled as often (True raises :class:`MaskingCancelledError`).
+    """
+    n = len(images)
+    masked = np.array(images, dtype=np.uint8, copy=True)
+    found = np.zeros(n, dtype=bool)
+    landmarks = np.full((n, 21, 3), np.nan, dtype=np.float32)
+    right_score = np.full(n, np.nan, dtype=np.float32)
+    presence = np.zeros(n, dtype=np.float32)
+    scan = HandScan(masked, found, landmarks, right_score, presence)
+    if n == 0:
+        return scan
+    workers = max(1, workers or (os.cpu_count() or 1))
+    local = threading.local()
+
+    def work(i: int) -> None:
+        landmarker = getattr(local, "landmarker", None)
+        if landmarker is None:
+            landmarker = local.landmarker = HandLandmarker(landmark_model, num_threads=1)
+        frame = enlarge(images[i])
+        result = scan_hand(landmarker, frame)
+        if result is not None:
+            masked[i] = crop_hand(frame, observation(result))
+            found[i] = True
+            landmarks[i] = result.landmarks
+            right_score[i] = result.right_score
+            presence[i] = result.presence
+
+    chunk = 256
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for start in range(0, n, chunk):
+            if should_stop is not None and should_stop():
+                raise MaskingCancelledError
+            list(pool.map(work, range(start, min(n, start + chunk))))
+            if progress is not None:
+                progress(min(n, start + chunk), n)
+    return scan
 
 
 def mask_images(
@@ -96,36 +186,13 @@ def mask_images(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Masked twins of ``images`` (uint8 ``(N, 28, 28)``): ``(masked, found)``.
 
-    ``masked[i]`` is the twin when ``found[i]``, else a copy of ``images[i]``.
-    ``progress(done, total)`` is called every few hundred images from the calling
-    thread, and ``should_stop()`` polled as often (True raises :class:`MaskingCancelledError`).
+    ``masked[i]`` is the twin when ``found[i]``, else a copy of ``images[i]``
+    (:func:`scan_images` without the landmarks).
     """
-    n = len(images)
-    masked = np.array(images, dtype=np.uint8, copy=True)
-    found = np.zeros(n, dtype=bool)
-    if n == 0:
-        return masked, found
-    workers = max(1, workers or (os.cpu_count() or 1))
-    local = threading.local()
-
-    def work(i: int) -> None:
-        landmarker = getattr(local, "landmarker", None)
-        if landmarker is None:
-            landmarker = local.landmarker = HandLandmarker(landmark_model, num_threads=1)
-        twin = mask_one(landmarker, images[i])
-        if twin is not None:
-            masked[i] = twin
-            found[i] = True
-
-    chunk = 256
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for start in range(0, n, chunk):
-            if should_stop is not None and should_stop():
-                raise MaskingCancelledError
-            list(pool.map(work, range(start, min(n, start + chunk))))
-            if progress is not None:
-                progress(min(n, start + chunk), n)
-    return masked, found
+    scan = scan_images(
+        images, workers=workers, progress=progress, should_stop=should_stop, landmark_model=landmark_model
+    )
+    return scan.masked, scan.found
 
 
 def cache_key(images: np.ndarray, landmark_model: Path = LANDMARK_MODEL_PATH) -> str:
@@ -148,6 +215,65 @@ def cache_key(images: np.ndarray, landmark_model: Path = LANDMARK_MODEL_PATH) ->
     return digest.hexdigest()[:24]
 
 
+def _read_cache(path: Path, n: int) -> HandScan | None:
+    """The cached scan of ``n`` images at ``path``; None when absent, unreadable, or written
+    before the landmarks were kept (masks alone: scanned again)."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            scan = HandScan(
+                **{name: data[name] for name in ("masked", "found", "landmarks", "right_score", "presence")}
+            )
+    except KeyError:
+        log.info("hand masks: %s has no landmarks; scanning again", path)
+        return None
+    except (OSError, ValueError):
+        log.warning("hand masks: ignoring unreadable cache file %s", path)
+        return None
+    shapes = {
+        "masked": (n, 28, 28),
+        "found": (n,),
+        "landmarks": (n, 21, 3),
+        "right_score": (n,),
+        "presence": (n,),
+    }
+    if any(array.shape[1:] != shapes[name][1:] or len(array) != n for name, array in scan.arrays().items()):
+        log.warning("hand masks: ignoring cache file %s of the wrong shape", path)
+        return None
+    return scan
+
+
+def cached_scan_images(
+    images: np.ndarray,
+    *,
+    directory: Path | None = None,
+    progress: ProgressCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    landmark_model: Path = LANDMARK_MODEL_PATH,
+) -> HandScan:
+    """:func:`scan_images`, read from or written to the cache (``directory``, default
+    :func:`recognizer.paths.cache_dir`)."""
+    folder = (directory or cache_dir()) / "hand_masks"
+    path = folder / f"{cache_key(images, landmark_model)}.npz"
+    scan = _read_cache(path, len(images))
+    if scan is not None and scan.masked.shape == images.shape:
+        log.info("hand masks: %d of %d from cache %s", int(scan.found.sum()), len(images), path)
+        if progress is not None:
+            progress(len(images), len(images))
+        return scan
+    scan = scan_images(images, progress=progress, should_stop=should_stop, landmark_model=landmark_model)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
+        np.savez_compressed(tmp, **scan.arrays())  # type: ignore[arg-type]
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only home must not stop training
+        log.warning("hand masks: could not cache them in %s (%s)", folder, exc)
+    log.info("hand masks: found a hand in %d of %d images", int(scan.found.sum()), len(images))
+    return scan
+
+
 def cached_mask_images(
     images: np.ndarray,
     *,
@@ -156,31 +282,8 @@ def cached_mask_images(
     should_stop: Callable[[], bool] | None = None,
     landmark_model: Path = LANDMARK_MODEL_PATH,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`mask_images`, read from or written to the cache (``directory``, default
-    :func:`recognizer.paths.cache_dir`)."""
-    folder = (directory or cache_dir()) / "hand_masks"
-    path = folder / f"{cache_key(images, landmark_model)}.npz"
-    if path.is_file():
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                masked, found = data["masked"], data["found"]
-            if masked.shape == images.shape and found.shape == (len(images),):
-                log.info("hand masks: %d of %d from cache %s", int(found.sum()), len(images), path)
-                if progress is not None:
-                    progress(len(images), len(images))
-                return masked, found
-        except (OSError, ValueError, KeyError):
-            pass
-        log.warning("hand masks: ignoring unreadable cache file %s", path)
-    masked, found = mask_images(
-        images, progress=progress, should_stop=should_stop, landmark_model=landmark_model
+    """``(masked, found)`` of :func:`cached_scan_images`."""
+    scan = cached_scan_images(
+        images, directory=directory, progress=progress, should_stop=should_stop, landmark_model=landmark_model
     )
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
-        np.savez_compressed(tmp, masked=masked, found=found)
-        os.replace(tmp, path)
-    except OSError as exc:  # a read-only home must not stop training
-        log.warning("hand masks: could not cache them in %s (%s)", folder, exc)
-    log.info("hand masks: found a hand in %d of %d images", int(found.sum()), len(images))
-    return masked, found
+    return scan.masked, scan.found

@@ -43,7 +43,8 @@ from training.data import (
     stratified_subset,
 )
 from training.export import atomic_target, export_onnx, save_keras
-from training.handmask import MaskingCancelledError, cached_mask_images
+from training.handmask import HandScan, MaskingCancelledError, cached_scan_images
+from training.landmarks import LandmarkRows, landmark_rows, train_landmarks
 from training.model import make_model
 from training.rundir import (
     BEST,
@@ -135,6 +136,8 @@ class TrainResult:
     model_path: Path | None = None
     keras_path: Path | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
+    #: ``landmarks.onnx`` beside the model (None: ``config.landmarks`` was None, or cancelled).
+    landmark_model_path: Path | None = None
 
 
 @dataclass
@@ -243,18 +246,35 @@ def make_dataset(
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def _hand_masks(
-    images: np.ndarray, on_event: EventCallback | None, should_stop: Callable[[], bool] | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Landmark-masked twins of the training images (cached), reporting ``masking`` events."""
+def _hand_scans(
+    images: np.ndarray,
+    test_images: np.ndarray | None,
+    on_event: EventCallback | None,
+    should_stop: Callable[[], bool] | None,
+) -> tuple[HandScan, HandScan | None]:
+    """Landmark-masked twins and landmarks of the training images, and (``test_images``, for the
+    landmark classifier's test score) of the test images (cached), reporting ``masking`` events
+    over both."""
 
-    log.info("preparing hand masks for %d rows", len(images))
+    log.info(
+        "preparing hand masks for %d rows", len(images) + (0 if test_images is None else len(test_images))
+    )
+    total = len(images) + (0 if test_images is None else len(test_images))
 
-    def progress(done: int, total: int) -> None:
-        if on_event is not None:
-            on_event({"event": "masking", "done": done, "total": total})
+    def progress_from(offset: int) -> Callable[[int, int], None]:
+        def progress(done: int, _total: int) -> None:
+            if on_event is not None:
+                on_event({"event": "masking", "done": offset + done, "total": total})
 
-    return cached_mask_images(images, progress=progress, should_stop=should_stop)  # logs how many were found
+        return progress
+
+    scan = cached_scan_images(images, progress=progress_from(0), should_stop=should_stop)
+    test_scan = None
+    if test_images is not None:
+        test_scan = cached_scan_images(
+            test_images, progress=progress_from(len(images)), should_stop=should_stop
+        )
+    return scan, test_scan
 
 
 def _learning_rate(
@@ -449,6 +469,8 @@ class _Run:
     val_from_profile: np.ndarray
     twins: tuple[np.ndarray, np.ndarray] | None
     mix: SampleMix | None
+    #: The landmark classifier's hands (train, val, test; None without ``config.landmarks``).
+    hands: tuple[LandmarkRows, LandmarkRows, LandmarkRows | None] | None
     train_sha256: str
     test_data: Dataset
     state: _State
@@ -506,7 +528,7 @@ def train(
     model = _fit(run, on_epoch, should_stop, on_event, verbose)
     if model is None:
         return run.cancelled()
-    return _evaluate_and_export(run, model, on_event)
+    return _evaluate_and_export(run, model, on_event, should_stop)
 
 
 def _prepare(
@@ -579,17 +601,35 @@ def _prepare(
         val_from_profile=val_from_profile,
         twins=None,
         mix=mix,
+        hands=None,
         train_sha256=train_data.sha256,
         test_data=test_data,
         state=state,
     )
-    if config.augment.enabled and config.augment.hand_mask > 0:
+    use_twins = config.augment.enabled and config.augment.hand_mask > 0
+    if use_twins or config.landmarks is not None:
         try:  # before anything is written: cancelling here leaves --out as it was
-            all_twins, all_found = _hand_masks(images, on_event, should_stop)  # cached per CSV
+            # The landmark model's test score needs the test rows' landmarks: scanned for full runs
+            # (once, then cached), not for --limit smoke runs, which would wait minutes for them.
+            scan_test = config.landmarks is not None and config.limit is None
+            test_images = test_data.images if scan_test else None
+            scan, test_scan = _hand_scans(images, test_images, on_event, should_stop)  # cached per CSV
         except MaskingCancelledError:
             log.info("cancelled while preparing hand masks; nothing was written")
             run.cancelled_early = True
             return run
+        if config.landmarks is not None:
+            # The profile's samples have no landmarks: the landmark classifier learns from Sign-MNIST only.
+            minimum, skip = config.landmarks.min_presence, config.landmarks.skip_letters
+            run.hands = (
+                landmark_rows(scan, indices, train_rows, minimum, skip),
+                landmark_rows(scan, indices, val_rows, minimum, skip),
+                None
+                if test_scan is None
+                else landmark_rows(test_scan, test_data.indices, np.arange(len(test_data)), minimum, skip),
+            )
+    if use_twins:
+        all_twins, all_found = scan.masked, scan.found
         run.twins = (all_twins[train_rows], all_found[train_rows])
         if mix is not None:  # the samples already are the app's masked crops: no twins
             n_extra = len(mix.train_indices)
@@ -670,11 +710,32 @@ def _fit(
     return _float32_copy(model, config) if run.mixed else model
 
 
-def _evaluate_and_export(run: _Run, model: keras.Model, on_event: EventCallback | None) -> TrainResult:
-    """Score the test set, export the verified ONNX model and write every report of the run folder."""
+def _evaluate_and_export(
+    run: _Run,
+    model: keras.Model,
+    on_event: EventCallback | None,
+    should_stop: Callable[[], bool] | None = None,
+) -> TrainResult:
+    """Train the landmark classifier (``landmarks.onnx``), score the test set, export the verified
+    ONNX model and write every report of the run folder."""
     config, state, out, test_data = run.config, run.state, run.out, run.test_data
     if on_event is not None:
         on_event({"event": "exporting"})
+    landmark_result = None
+    if config.landmarks is not None and run.hands is not None:
+        train_hands, val_hands, test_hands = run.hands
+        # Before model.onnx: a run stopped here has written no model (it resumes at this step).
+        landmark_result = train_landmarks(
+            config.landmarks,
+            out,
+            train=train_hands,
+            val=val_hands,
+            test=test_hands,
+            train_csv_sha256=run.train_sha256,
+            should_stop=should_stop,
+        )
+        if landmark_result is None:
+            return run.cancelled()
     history = tuple(EpochStats.from_row(r, config.epochs) for r in state.history)
     test_x = normalize(test_data.images)
     keras_probs = model.predict(test_x, batch_size=512, verbose=0)
@@ -717,6 +778,12 @@ def _evaluate_and_export(run: _Run, model: keras.Model, on_event: EventCallback 
     # exactly what plain onnxruntime scores.
     parity = export_onnx(model, out / "model.onnx", metadata, test_x, keras_probs)
     metrics["onnx_parity"] = parity.to_dict()
+    if landmark_result is not None:
+        metrics["landmark_model"] = {
+            k: landmark_result.metrics[k]
+            for k in ("val_accuracy", "test_accuracy", "train_hands", "val_hands")
+            if k in landmark_result.metrics
+        }
     # Whole run, earlier sessions of a resumed run included.
     metrics["wall_seconds"] = round(state.wall_seconds_before + time.perf_counter() - run.started, 1)
 
@@ -748,6 +815,7 @@ def _evaluate_and_export(run: _Run, model: keras.Model, on_event: EventCallback 
         model_path=out / "model.onnx",
         keras_path=out / "model.keras",
         metrics=metrics,
+        landmark_model_path=None if landmark_result is None else landmark_result.model_path,
     )
 
 
