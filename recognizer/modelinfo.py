@@ -77,6 +77,25 @@ class ModelInfo:
         return float(value) if value is not None else None
 
 
+def _provenance(
+    test_metrics: Mapping[str, Any],
+    train_csv_sha256: str,
+    created: str,
+    package_version: str,
+    training_config: Mapping[str, Any] | None,
+) -> dict[str, str]:
+    """The metadata every exported model carries: how it scored, on what data, when, by what."""
+    meta = {
+        KEY_TEST_METRICS: json.dumps(dict(test_metrics), sort_keys=True),
+        KEY_TRAIN_SHA256: train_csv_sha256,
+        KEY_CREATED: created,
+        KEY_PACKAGE_VERSION: package_version,
+    }
+    if training_config is not None:
+        meta[KEY_CONFIG] = json.dumps(dict(training_config), sort_keys=True, default=str)
+    return meta
+
+
 def build_metadata(
     *,
     test_metrics: Mapping[str, Any],
@@ -93,13 +112,8 @@ def build_metadata(
         KEY_INPUT_SHAPE: json.dumps(list(INPUT_SHAPE)),
         KEY_PIXEL_SCALE: repr(PIXEL_SCALE),
         KEY_PIXEL_OFFSET: repr(PIXEL_OFFSET),
-        KEY_TEST_METRICS: json.dumps(dict(test_metrics), sort_keys=True),
-        KEY_TRAIN_SHA256: train_csv_sha256,
-        KEY_CREATED: created,
-        KEY_PACKAGE_VERSION: package_version,
+        **_provenance(test_metrics, train_csv_sha256, created, package_version, training_config),
     }
-    if training_config is not None:
-        meta[KEY_CONFIG] = json.dumps(dict(training_config), sort_keys=True, default=str)
     if embedding_output:
         meta[KEY_EMBEDDING] = embedding_output
     meta[KEY_INPUTS] = INPUTS_IMAGE
@@ -141,13 +155,8 @@ def build_landmark_metadata(
         KEY_INPUTS: INPUTS_LANDMARKS,
         KEY_LABELS: LETTERS,
         KEY_FEATURES: json.dumps({"name": LANDMARK_FEATURES, "size": SHAPE_FEATURE_SIZE}),
-        KEY_TEST_METRICS: json.dumps(dict(test_metrics), sort_keys=True),
-        KEY_TRAIN_SHA256: train_csv_sha256,
-        KEY_CREATED: created,
-        KEY_PACKAGE_VERSION: package_version,
+        **_provenance(test_metrics, train_csv_sha256, created, package_version, training_config),
     }
-    if training_config is not None:
-        meta[KEY_CONFIG] = json.dumps(dict(training_config), sort_keys=True, default=str)
     return meta
 
 

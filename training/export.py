@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -166,42 +166,24 @@ def export_onnx(
     (at least :data:`MIN_PARITY_IMAGES`). Raises :class:`ExportError` when the
     checker, the metadata or the parity check fails; ``path`` is then not written.
     """
-    import onnx
+    embedding = metadata.get(KEY_EMBEDDING, "")
 
-    if len(check_images) < MIN_PARITY_IMAGES:
-        raise ExportError(
-            f"need at least {MIN_PARITY_IMAGES} images to verify the export, got {len(check_images)}"
-        )
-    parse_metadata(metadata, source=str(path))  # our own metadata must satisfy the loader
-    with atomic_target(path) as tmp:
-        model.export(str(tmp), format="onnx", verbose=False)
-        proto = onnx.load(str(tmp))
-        if metadata.get(KEY_EMBEDDING):
-            add_embedding_output(proto, metadata[KEY_EMBEDDING])
-        del proto.metadata_props[:]
-        onnx.helper.set_model_props(proto, dict(metadata))
-        proto.doc_string = "ASL fingerspelling letter classifier (Sign-MNIST CNN); see metadata asl.*"
-        try:
-            onnx.checker.check_model(proto, full_check=True)
-        except onnx.checker.ValidationError as exc:
-            raise ExportError(f"ONNX checker rejected the export: {str(exc).splitlines()[0]}") from None
-        onnx.save(proto, str(tmp))
-        parse_metadata(read_onnx_metadata(tmp), source=str(path))
-        report = compare(keras_probabilities, onnx_predict(tmp, check_images))
-        if report.max_abs_diff > MAX_ABS_DIFF or not report.argmax_agree:
-            raise ExportError(
-                f"onnxruntime disagrees with Keras on {report.images} images: max abs diff "
-                f"{report.max_abs_diff:.2e} (limit {MAX_ABS_DIFF:.0e}), argmax identical: {report.argmax_agree}"
-            )
-        if metadata.get(KEY_EMBEDDING):
-            _check_embedding_parity(model, tmp, metadata[KEY_EMBEDDING], check_images[:MIN_PARITY_IMAGES])
-    log.info(
-        "exported %s; onnxruntime matches Keras on %d images (max abs diff %.1e)",
+    def check_embedding(tmp: Path) -> None:
+        if embedding:
+            _check_embedding_parity(model, tmp, embedding, check_images[:MIN_PARITY_IMAGES])
+
+    return _export_verified(
+        model,
         path,
-        report.images,
-        report.max_abs_diff,
+        metadata,
+        check_images,
+        keras_probabilities,
+        parse=parse_metadata,
+        doc="ASL fingerspelling letter classifier (Sign-MNIST CNN); see metadata asl.*",
+        rows="images",
+        embedding=embedding,
+        after=check_embedding,
     )
-    return report
 
 
 def export_landmark_onnx(
@@ -213,34 +195,72 @@ def export_landmark_onnx(
 ) -> ParityReport:
     """Export the landmark classifier to ``path`` with ``metadata``, verified against Keras
     on ``check_features`` as :func:`export_onnx` verifies the image model."""
-    import onnx
-
     from recognizer.modelinfo import parse_landmark_metadata
 
-    if len(check_features) < MIN_PARITY_IMAGES:
+    return _export_verified(
+        model,
+        path,
+        metadata,
+        check_features,
+        keras_probabilities,
+        parse=parse_landmark_metadata,
+        doc="ASL fingerspelling letter classifier (hand landmarks); see metadata asl.*",
+        rows="rows",
+    )
+
+
+def _export_verified(
+    model: keras.Model,
+    path: Path,
+    metadata: Mapping[str, str],
+    check_inputs: np.ndarray,
+    keras_probabilities: np.ndarray,
+    *,
+    parse: Callable[..., object],
+    doc: str,
+    rows: str,
+    embedding: str = "",
+    after: Callable[[Path], None] | None = None,
+) -> ParityReport:
+    """Export, set ``metadata``, run the ONNX checker, re-read the metadata with ``parse`` (the
+    loader's own check) and compare onnxruntime with Keras on ``check_inputs``, all on a
+    temporary file that becomes ``path`` only when every check passed."""
+    import onnx
+
+    if len(check_inputs) < MIN_PARITY_IMAGES:
         raise ExportError(
-            f"need at least {MIN_PARITY_IMAGES} rows to verify the export, got {len(check_features)}"
+            f"need at least {MIN_PARITY_IMAGES} {rows} to verify the export, got {len(check_inputs)}"
         )
-    parse_landmark_metadata(metadata, source=str(path))
+    parse(metadata, source=str(path))  # our own metadata must satisfy the loader
     with atomic_target(path) as tmp:
         model.export(str(tmp), format="onnx", verbose=False)
         proto = onnx.load(str(tmp))
+        if embedding:
+            add_embedding_output(proto, embedding)
         del proto.metadata_props[:]
         onnx.helper.set_model_props(proto, dict(metadata))
-        proto.doc_string = "ASL fingerspelling letter classifier (hand landmarks); see metadata asl.*"
+        proto.doc_string = doc
         try:
             onnx.checker.check_model(proto, full_check=True)
         except onnx.checker.ValidationError as exc:
             raise ExportError(f"ONNX checker rejected the export: {str(exc).splitlines()[0]}") from None
         onnx.save(proto, str(tmp))
-        parse_landmark_metadata(read_onnx_metadata(tmp), source=str(path))
-        report = compare(keras_probabilities, onnx_predict(tmp, check_features))
+        parse(read_onnx_metadata(tmp), source=str(path))
+        report = compare(keras_probabilities, onnx_predict(tmp, check_inputs))
         if report.max_abs_diff > MAX_ABS_DIFF or not report.argmax_agree:
             raise ExportError(
-                f"onnxruntime disagrees with Keras on {report.images} rows: max abs diff "
-                f"{report.max_abs_diff:.2e} (limit {MAX_ABS_DIFF:.0e})"
+                f"onnxruntime disagrees with Keras on {report.images} {rows}: max abs diff "
+                f"{report.max_abs_diff:.2e} (limit {MAX_ABS_DIFF:.0e}), argmax identical: {report.argmax_agree}"
             )
-    log.info("exported %s; onnxruntime matches Keras on %d rows", path, report.images)
+        if after is not None:
+            after(tmp)
+    log.info(
+        "exported %s; onnxruntime matches Keras on %d %s (max abs diff %.1e)",
+        path,
+        report.images,
+        rows,
+        report.max_abs_diff,
+    )
     return report
 
 
