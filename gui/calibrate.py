@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from gui import model_store, theme
 from gui.profiles import PRIVACY_NOTE
 from gui.shortcuts import key_text
-from gui.widgets import HandshapeView, ProgressRing, VideoView
+from gui.widgets import ProgressRing, VideoView, reference_column
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -224,19 +224,8 @@ class CalibrationDialog(QDialog):
         self.letter_label = QLabel()
         self.letter_label.setStyleSheet("font-size: 40pt; font-weight: 700;")
         left.addWidget(self.letter_label)
-        self.handshape = HandshapeView()
-        self.handshape.setFixedHeight(300)
-        left.addWidget(self.handshape)
-        self.description_label = QLabel()
-        self.description_label.setWordWrap(True)
+        left_widget, self.handshape, self.description_label = reference_column(left, 300, 270)
         self.description_label.setFixedWidth(250)
-        self.description_label.setMinimumHeight(48)
-        self.description_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        left.addWidget(self.description_label)
-        left.addStretch(1)
-        left_widget = QWidget()
-        left_widget.setLayout(left)
-        left_widget.setFixedWidth(270)
         columns.addWidget(left_widget)
 
         self.video = VideoView()

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui import theme
-from gui.widgets import HandshapeView, ProgressRing, VideoView
+from gui.widgets import ProgressRing, VideoView, reference_column
 from recognizer.handshapes import DESCRIPTIONS, FINGER_LANDMARKS
 from recognizer.paths import user_data_dir
 from recognizer.practice import (
@@ -96,18 +96,7 @@ class PracticeView(QWidget):
         self.word_label.setTextFormat(Qt.TextFormat.RichText)
         self.word_label.setStyleSheet("font-size: 26pt; font-weight: 700; letter-spacing: 4px;")
         left.addWidget(self.word_label)
-        self.handshape = HandshapeView()
-        self.handshape.setFixedHeight(280)
-        left.addWidget(self.handshape)
-        self.description_label = QLabel()
-        self.description_label.setWordWrap(True)
-        self.description_label.setMinimumHeight(48)
-        self.description_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        left.addWidget(self.description_label)
-        left.addStretch(1)
-        left_widget = QWidget()
-        left_widget.setLayout(left)
-        left_widget.setFixedWidth(280)
+        left_widget, self.handshape, self.description_label = reference_column(left, 280, 280)
         columns.addWidget(left_widget)
 
         self.video = VideoView()

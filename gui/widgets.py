@@ -445,6 +445,27 @@ class HandshapeView(QWidget):
         self._renderer.render(painter, QRectF(area.center().x() - w / 2, area.center().y() - h / 2, w, h))
 
 
+def reference_column(
+    left: QVBoxLayout, handshape_height: int, width: int
+) -> tuple[QWidget, HandshapeView, QLabel]:
+    """Finish ``left`` (what goes above is the caller's) as the column that shows a letter's
+    reference drawing: the drawing, its description under it, then space. Returns the
+    column as a widget of fixed ``width``, the drawing and the description label."""
+    handshape = HandshapeView()
+    handshape.setFixedHeight(handshape_height)
+    left.addWidget(handshape)
+    description = QLabel()
+    description.setWordWrap(True)
+    description.setMinimumHeight(48)
+    description.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+    left.addWidget(description)
+    left.addStretch(1)
+    column = QWidget()
+    column.setLayout(left)
+    column.setFixedWidth(width)
+    return column, handshape, description
+
+
 class ProgressRing(QWidget):
     """A ring that fills as samples are captured, with "kept / wanted" in the middle."""
 
