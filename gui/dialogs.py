@@ -138,8 +138,11 @@ class ModelInfoDialog(QDialog):
             accuracy = landmark_model.info.test_accuracy
             shown = f", Sign-MNIST test {accuracy * 100:.1f}%" if accuracy is not None else ""
             details.addRow("Landmark model:", QLabel(f"{landmark_model.name} (21 hand landmarks{shown})"))
+        from recognizer.fusion import RULE_LETTERS
+
+        rules = " and ".join(RULE_LETTERS)
         self.fusion_label = QLabel(
-            "on: image + landmarks + T rule"
+            f"on: image + landmarks + {rules} handshape rules"
             if fusing and landmark_model is not None
             else "off" + ("" if landmark_model is not None else " (no landmark model)")
         )

@@ -752,7 +752,7 @@ def test_model_info_dialog_shows_run_metrics_and_confusion_matrix(
     assert "91.3%" in texts and "7172" in texts
     assert dialog.confusion_label.pixmap() is not None and not dialog.confusion_label.pixmap().isNull()
     assert any("20260101-120000/landmarks.onnx" in t for t in texts)
-    assert dialog.fusion_label.text() == "on: image + landmarks + T rule"
+    assert dialog.fusion_label.text() == "on: image + landmarks + T and K handshape rules"
     alone = ModelInfoDialog(window.classifier, window)
     qtbot.addWidget(alone)
     assert alone.fusion_label.text() == "off (no landmark model)"
