@@ -76,7 +76,7 @@ def _add_engine_args(parser: argparse.ArgumentParser, *, profile: bool = True) -
     parser.add_argument(
         "--no-fusion",
         action="store_true",
-        help="the image model alone: no landmark model, no T rule (landmark_fusion off)",
+        help="the image model alone: no landmark model, no T or K rule (landmark_fusion off)",
     )
     if profile:
         parser.add_argument(
