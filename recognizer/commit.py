@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from recognizer.preprocess import LETTERS, NUM_CLASSES
+from recognizer.settings import setting
 from recognizer.types import Prediction
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ class LetterCommitter:
         hold_seconds: how long the smoothed letter must stay the same and
             confident before it is committed.
         threshold: minimum smoothed confidence (0..1).
+        (Both default to the settings table's defaults, as the app and the CLIs use them.)
         space_after_seconds: how long the hand must be gone before a space is
             added; ``None`` or a value <= 0 disables automatic spaces.
         smoothing_seconds: length of the moving-average window.
@@ -139,8 +141,8 @@ class LetterCommitter:
 
     def __init__(
         self,
-        hold_seconds: float = 0.6,
-        threshold: float = 0.4,
+        hold_seconds: float = setting("hold_seconds").default,
+        threshold: float = setting("confidence_threshold").default,
         space_after_seconds: float | None = 1.5,
         smoothing_seconds: float = 0.3,
     ) -> None:
