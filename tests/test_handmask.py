@@ -81,6 +81,42 @@ def test_masks_are_cached_and_read_back(
         handmask.cached_mask_images(images[:5], directory=tmp_path)
 
 
+def test_the_cache_key_is_pinned_so_existing_caches_are_still_hit() -> None:
+    # Users' caches are named by these keys: a change here rescans ~35k rows (~6 minutes on
+    # two cores) on their next retrain. Change a pinned value only with the recipe itself.
+    synthetic = (np.arange(3 * 28 * 28) % 251).astype(np.uint8).reshape(3, 28, 28)
+    assert handmask.cache_key(synthetic) == "6f21b8ffbf3a17f35b0c1ea2"
+    train = load_csv(bundled_csv("train"))[0]
+    assert handmask.cache_key(train) == "d3d07ff12dc05e71bd2162ef"
+    # the same CSV loaded again, or the same pixels in another memory layout: the same key
+    assert handmask.cache_key(load_csv(bundled_csv("train"))[0]) == "d3d07ff12dc05e71bd2162ef"
+    assert handmask.cache_key(np.asfortranarray(synthetic)) == "6f21b8ffbf3a17f35b0c1ea2"
+
+
+def test_a_subset_of_a_cached_set_is_taken_from_its_cache(
+    sign_mnist_sample: tuple[np.ndarray, np.ndarray], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    images = sign_mnist_sample[0][:6]
+    rows = np.array([4, 1, 2])
+    alone = handmask.cached_scan_images(images, rows=rows, directory=tmp_path)  # no full scan yet
+    assert len(list((tmp_path / "hand_masks").glob("*.npz"))) == 1  # cached as a set of its own
+    whole = handmask.cached_scan_images(images, directory=tmp_path)
+
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the cache was not used")
+
+    monkeypatch.setattr(handmask, "scan_images", must_not_run)
+    calls: list[tuple[int, int]] = []
+    taken = handmask.cached_scan_images(
+        images, rows=rows, directory=tmp_path, progress=lambda d, t: calls.append((d, t))
+    )
+    assert calls == [(3, 3)]
+    assert whole.found[rows].any()
+    for name, array in taken.arrays().items():  # what scanning the rows alone gave
+        np.testing.assert_array_equal(array, alone.arrays()[name], err_msg=name)
+        np.testing.assert_array_equal(array, whole.arrays()[name][rows], err_msg=name)
+
+
 def test_a_cache_written_before_landmarks_were_kept_is_scanned_again(
     sign_mnist_sample: tuple[np.ndarray, np.ndarray], tmp_path: Path
 ) -> None:
@@ -156,3 +192,26 @@ def test_half_of_the_images_with_a_twin_are_shown_masked() -> None:
     ds = make_dataset(images, np.zeros(n, np.int64), _only_masking(0.5), training=True, masked=(twins, found))
     shown_masked = np.concatenate([x.numpy()[:, 0, 0, 0] for x, _ in ds]) > 0.5
     assert 0.44 < shown_masked.mean() < 0.56
+
+
+def test_a_limit_run_takes_its_rows_from_the_cached_scan_of_the_whole_csv(
+    sign_mnist_sample: tuple[np.ndarray, np.ndarray], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("tensorflow")
+    from training.train import _hand_scans
+
+    monkeypatch.setenv("ASL_FINGERSPELL_CACHE", str(tmp_path))
+    images = sign_mnist_sample[0][:6]
+    whole = handmask.cached_scan_images(images)  # a full run of this "CSV" came first
+
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the cache was not used")
+
+    monkeypatch.setattr(handmask, "scan_images", must_not_run)
+    events: list[dict[str, object]] = []
+    rows = np.array([5, 0, 3])
+    scan, test_scan = _hand_scans(images, rows, None, events.append, None)
+    assert test_scan is None
+    np.testing.assert_array_equal(scan.masked, whole.masked[rows])
+    np.testing.assert_array_equal(scan.landmarks, whole.landmarks[rows])
+    assert events[-1] == {"event": "masking", "done": 3, "total": 3}

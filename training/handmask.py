@@ -84,6 +84,10 @@ class HandScan:
             "presence": self.presence,
         }
 
+    def take(self, rows: np.ndarray) -> HandScan:
+        """The scan of the images ``rows`` picks (what scanning them alone gives)."""
+        return HandScan(**{name: array[rows] for name, array in self.arrays().items()})
+
 
 def enlarge(image: np.ndarray) -> np.ndarray:
     """A 28x28 gray image as the BGR frame the landmark model looks at."""
@@ -247,14 +251,28 @@ def _read_cache(path: Path, n: int) -> HandScan | None:
 def cached_scan_images(
     images: np.ndarray,
     *,
+    rows: np.ndarray | None = None,
     directory: Path | None = None,
     progress: ProgressCallback | None = None,
     should_stop: Callable[[], bool] | None = None,
     landmark_model: Path = LANDMARK_MODEL_PATH,
 ) -> HandScan:
     """:func:`scan_images`, read from or written to the cache (``directory``, default
-    :func:`recognizer.paths.cache_dir`)."""
+    :func:`recognizer.paths.cache_dir`).
+
+    With ``rows``, the scan of ``images[rows]``, taken from the cached scan of all of
+    ``images`` where there is one (a ``--limit`` run of a CSV already scanned in full
+    scans nothing), else scanned and cached as a set of its own.
+    """
     folder = (directory or cache_dir()) / "hand_masks"
+    if rows is not None:
+        whole = _read_cache(folder / f"{cache_key(images, landmark_model)}.npz", len(images))
+        if whole is not None:
+            log.info("hand masks: %d rows of the cached scan of %d images", len(rows), len(images))
+            if progress is not None:
+                progress(len(rows), len(rows))
+            return whole.take(rows)
+        images = images[rows]
     path = folder / f"{cache_key(images, landmark_model)}.npz"
     scan = _read_cache(path, len(images))
     if scan is not None and scan.masked.shape == images.shape:

@@ -247,19 +247,18 @@ def make_dataset(
 
 
 def _hand_scans(
-    images: np.ndarray,
+    all_images: np.ndarray,
+    rows: np.ndarray | None,
     test_images: np.ndarray | None,
     on_event: EventCallback | None,
     should_stop: Callable[[], bool] | None,
 ) -> tuple[HandScan, HandScan | None]:
-    """Landmark-masked twins and landmarks of the training images, and (``test_images``, for the
-    landmark classifier's test score) of the test images (cached), reporting ``masking`` events
-    over both."""
-
-    log.info(
-        "preparing hand masks for %d rows", len(images) + (0 if test_images is None else len(test_images))
-    )
-    total = len(images) + (0 if test_images is None else len(test_images))
+    """Landmark-masked twins and landmarks of the training images (``all_images[rows]``, all
+    where ``rows`` is None), and (``test_images``, for the landmark classifier's test score) of
+    the test images (cached), reporting ``masking`` events over both."""
+    n = len(all_images) if rows is None else len(rows)
+    total = n + (0 if test_images is None else len(test_images))
+    log.info("preparing hand masks for %d rows", total)
 
     def progress_from(offset: int) -> Callable[[int, int], None]:
         def progress(done: int, _total: int) -> None:
@@ -268,12 +267,10 @@ def _hand_scans(
 
         return progress
 
-    scan = cached_scan_images(images, progress=progress_from(0), should_stop=should_stop)
+    scan = cached_scan_images(all_images, rows=rows, progress=progress_from(0), should_stop=should_stop)
     test_scan = None
     if test_images is not None:
-        test_scan = cached_scan_images(
-            test_images, progress=progress_from(len(images)), should_stop=should_stop
-        )
+        test_scan = cached_scan_images(test_images, progress=progress_from(n), should_stop=should_stop)
     return scan, test_scan
 
 
@@ -551,9 +548,10 @@ def _prepare(
         log.warning("test set has %d rows; the ONNX check wants at least 256", len(test_data))
 
     images, indices = train_data.images, train_data.indices
+    limit_rows: np.ndarray | None = None  # the rows --limit keeps, None: all
     if config.limit is not None and config.limit < len(indices):
-        rows = stratified_subset(indices, config.limit, config.seed)
-        images, indices = images[rows], indices[rows]
+        limit_rows = stratified_subset(indices, config.limit, config.seed)
+        images, indices = images[limit_rows], indices[limit_rows]
     train_rows, val_rows = stratified_split(indices, config.val_fraction, config.seed)
     mix: SampleMix | None = None
     if profile_samples is not None:
@@ -613,7 +611,9 @@ def _prepare(
             # (once, then cached), not for --limit smoke runs, which would wait minutes for them.
             scan_test = config.landmarks is not None and config.limit is None
             test_images = test_data.images if scan_test else None
-            scan, test_scan = _hand_scans(images, test_images, on_event, should_stop)  # cached per CSV
+            scan, test_scan = _hand_scans(  # cached per CSV
+                train_data.images, limit_rows, test_images, on_event, should_stop
+            )
         except MaskingCancelledError:
             log.info("cancelled while preparing hand masks; nothing was written")
             run.cancelled_early = True
