@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Training-side throughput: CSV load time and training images/s with and without augmentation.
+"""Training-side throughput: CSV load, the hand-mask scan, and training images/s.
 
 - ``load``: :func:`training.data.load_dataset` on the bundled 27,455-row train
   CSV.gz (decompress, sha256, header check, parse, validate), repeated.
@@ -7,10 +7,18 @@
   (:func:`training.train.make_dataset`), ``--steps`` batches per window, timed
   over ``--windows`` windows after one warm-up window (graph tracing), once
   with the default augmentation and once without.
+- ``mask``: :func:`training.handmask.scan_images` (the twins and landmarks of a full
+  retrain from an empty cache) on the first ``--mask-rows`` training rows, with one
+  worker and with one per core, rows/s per round, and the full build (train + test
+  rows) that rate implies.
+- ``batch``: the landmark model alone, ms per image with one session per core running
+  side by side, fed one image per call (as the scan does) or 2 or 4 (a copy of the model
+  with a free batch dimension, made in memory): what batching the passes would save.
 
 Prints medians with spread (min..max) as text and, with ``--json``, as JSON::
 
-    python benchmarks/bench_training.py                 # 5 loads, 3 x 100 steps each way
+    python benchmarks/bench_training.py                 # every section
+    python benchmarks/bench_training.py --sections mask,batch --mask-rows 1000 --rounds 3
     python benchmarks/bench_training.py --steps 200 --windows 5 --json
 """
 
@@ -21,8 +29,11 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -31,6 +42,11 @@ sys.path.insert(0, str(ROOT))
 
 from training.config import AugmentConfig, TrainConfig  # noqa: E402
 from training.data import bundled_csv, load_dataset  # noqa: E402
+
+#: Rows a full retrain scans from an empty cache: the train CSV and (for the landmark
+#: classifier's test score) the test CSV.
+FULL_SCAN_ROWS = 27_455 + 7_172
+SECTIONS = ("load", "mask", "batch", "train")
 
 
 def summarise(values: list[float]) -> dict[str, float]:
@@ -75,22 +91,101 @@ def bench_train(augment: bool, steps: int, windows: int, batch_size: int) -> dic
     return summarise(rates)
 
 
+def bench_mask(rows: int, rounds: int, workers: int) -> dict[str, float]:
+    """Rows/s of :func:`training.handmask.scan_images` on the first ``rows`` training rows."""
+    from training.handmask import scan_images
+
+    images = load_dataset(bundled_csv("train")).images[:rows]
+    scan_images(images[: 2 * workers], workers=workers)  # sessions and caches warm
+    rates = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        scan_images(images, workers=workers)
+        rates.append(rows / (time.perf_counter() - start))
+    return summarise(rates)
+
+
+def bench_batch(
+    batch_sizes: tuple[int, ...], images_per_session: int, rounds: int
+) -> dict[int, dict[str, float]]:
+    """Ms per image of the landmark model, one single-threaded session per core side by side."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import onnx
+
+    from recognizer.hands.models import LANDMARK_MODEL_PATH, make_session
+
+    model = onnx.load(str(LANDMARK_MODEL_PATH))
+    for value in [*model.graph.input, *model.graph.output]:
+        value.type.tensor_type.shape.dim[0].dim_param = "batch"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "hand_landmark_batch.onnx"
+        onnx.save(model, str(path))
+        cores = os.cpu_count() or 1
+        sessions = [make_session(path, num_threads=1) for _ in range(cores)]
+    name = sessions[0].get_inputs()[0].name
+    x = np.random.default_rng(0).random((images_per_session, 224, 224, 3), dtype=np.float32)
+    results: dict[int, dict[str, float]] = {}
+    with ThreadPoolExecutor(max_workers=cores) as pool:
+        for size in batch_sizes:
+
+            def run(k: int, size: int = size) -> None:
+                for i in range(0, images_per_session, size):
+                    sessions[k].run(None, {name: x[i : i + size]})
+
+            list(pool.map(run, range(cores)))  # warm-up
+            times = []
+            for _ in range(rounds):
+                start = time.perf_counter()
+                list(pool.map(run, range(cores)))
+                times.append((time.perf_counter() - start) / (cores * images_per_session) * 1000)
+            results[size] = summarise(times)
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--load-repeats", type=int, default=5)
     parser.add_argument("--steps", type=int, default=100, help="batches per timed window")
     parser.add_argument("--windows", type=int, default=3, help="timed windows (after one warm-up)")
     parser.add_argument("--batch-size", type=int, default=TrainConfig().batch_size)
+    parser.add_argument("--mask-rows", type=int, default=1000, help="training rows the mask scan times")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the mask and batch sections")
+    parser.add_argument(
+        "--sections", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}"
+    )
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")
     args = parser.parse_args()
+    sections = set(args.sections.split(","))
+    if not sections <= set(SECTIONS):
+        parser.error(f"unknown sections: {', '.join(sorted(sections - set(SECTIONS)))}")
 
-    results: dict[str, object] = {"cpu_count": os.cpu_count()}
-    load = bench_load(args.load_repeats)
-    results["load_seconds"] = load
-    print(
-        f"CSV load (27,455 rows, gz): median {load['median']:.2f} s (min {load['min']:.2f}, max {load['max']:.2f}, n={load['n']})"
-    )
-    for augment in (True, False):
+    cores = os.cpu_count() or 1
+    results: dict[str, object] = {"cpu_count": cores}
+    if "load" in sections:
+        load = bench_load(args.load_repeats)
+        results["load_seconds"] = load
+        print(
+            f"CSV load (27,455 rows, gz): median {load['median']:.2f} s (min {load['min']:.2f}, max {load['max']:.2f}, n={load['n']})"
+        )
+    if "mask" in sections:
+        for workers in sorted({1, cores}):
+            rate = bench_mask(args.mask_rows, args.rounds, workers)
+            results[f"mask_rows_per_second_{workers}_workers"] = rate
+            print(
+                f"hand-mask scan, {workers} worker(s): median {rate['median']:.1f} rows/s "
+                f"(min {rate['min']:.1f}, max {rate['max']:.1f}; {args.rounds} x {args.mask_rows} rows), "
+                f"full build ({FULL_SCAN_ROWS:,} rows) {FULL_SCAN_ROWS / rate['median'] / 60:.1f} min"
+            )
+    if "batch" in sections:
+        per_image = bench_batch((1, 2, 4), images_per_session=32, rounds=args.rounds)
+        results["landmark_ms_per_image_by_batch"] = per_image
+        for size, ms in per_image.items():
+            print(
+                f"landmark model, {cores} sessions side by side, batch {size}: median {ms['median']:.2f} ms/image "
+                f"(min {ms['min']:.2f}, max {ms['max']:.2f}, n={ms['n']})"
+            )
+    for augment in (True, False) if "train" in sections else ():
         key = "augmented" if augment else "plain"
         rate = bench_train(augment, args.steps, args.windows, args.batch_size)
         results[f"train_images_per_second_{key}"] = rate

@@ -10,9 +10,11 @@ finds the hand in it, and ``crop_hand`` with its defaults makes the 28x28 copy.
 Training then shows the masked twin instead of the original with probability
 ``AugmentConfig.hand_mask`` (see :func:`training.train.make_dataset`).
 
-Finding landmarks costs ~10-25 ms per image (about 4-7 minutes for the 24,710
-training rows on two cores), so results are cached per image set and recipe in
-:func:`recognizer.paths.cache_dir`. About 97% of Sign-MNIST images yield a hand; the rest keep
+Finding landmarks costs two passes of the landmark model, ~20 ms per image on one core
+(one single-threaded session per worker, one worker per core: ~90 rows/s on two cores,
+about 6.4 minutes for the 27,455 train and 7,172 test rows; ``benchmarks/bench_training.py``),
+so results are cached per image set and recipe in :func:`recognizer.paths.cache_dir`, and a
+subset of a cached set (``--limit``) is read from it. About 97% of Sign-MNIST images yield a hand; the rest keep
 only their original. The cache also keeps what the landmark model said about each image
 (:class:`HandScan`: the 21 landmarks, handedness, presence), which the landmark
 classifier (``training/landmarks.py``) learns from.
