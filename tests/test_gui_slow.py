@@ -147,7 +147,9 @@ def test_soak_5000_frames_through_the_worker_without_memory_growth(qtbot: Any, t
 
 
 def test_bundled_model_spells_the_demo_words(qtbot: Any, tmp_path: Path) -> None:
-    """The real thing: the demo source, the default locator and the bundled model spell HELLO."""
+    """The real thing at the demo's own pace: the demo source, the default locator and the
+    bundled models spell HELLO WELCOME through the app (also with the app's lighter palm
+    search while no hand is in view, tests/test_gui_light.py)."""
     from recognizer.classifier import bundled_model_path
 
     if not bundled_model_path().is_file():
@@ -158,9 +160,9 @@ def test_bundled_model_spells_the_demo_words(qtbot: Any, tmp_path: Path) -> None
     window.show()
     window.start()
     try:
-        # HELLO takes ~7 s of demo time; allow for a slow, shared machine.
-        qtbot.waitUntil(lambda: len(window.spelled_text) >= 5, timeout=60_000)
-        assert window.spelled_text.startswith("HELLO"), window.spelled_text
+        # 20 s of demo; allow for a slow, shared machine.
+        qtbot.waitUntil(lambda: len(window.spelled_text.strip()) >= 13, timeout=120_000)
+        assert window.spelled_text.split()[:2] == ["HELLO", "WELCOME"], window.spelled_text
         assert window.classifier is not None and window.classifier.path == bundled_model_path()
         assert "asl_cnn.onnx" in window.model_label.text() and "test accuracy" in window.model_label.text()
     finally:
