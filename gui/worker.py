@@ -842,7 +842,7 @@ class RecognitionWorker(QThread):
                     hand,
                     capture.letter,
                     margin=config.crop_margin,
-                    mirror=bool(config.mirror_left and hand.handedness == "left"),
+                    mirror=config.mirrors(hand),
                     source="calibration",
                     model=self._classifier.name if self._classifier is not None else "",
                 )
@@ -1009,7 +1009,7 @@ class RecognitionWorker(QThread):
                 hand,
                 letter,
                 margin=config.crop_margin,
-                mirror=bool(config.mirror_left and hand.handedness == "left"),
+                mirror=config.mirrors(hand),
                 source="teach",
                 model=model,
             )

@@ -83,6 +83,11 @@ class PipelineConfig:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
 
+    def mirrors(self, hand: HandObservation) -> bool:
+        """Whether ``hand`` is read mirrored: a left hand with ``mirror_left`` (its crop,
+        its landmark features and a profile's samples of it alike)."""
+        return bool(self.mirror_left and hand.handedness == "left")
+
     def make_committer(self) -> LetterCommitter:
         """A committer with these settings."""
         return LetterCommitter(
@@ -111,8 +116,9 @@ def crop_for_classifier(frame: np.ndarray, hand: HandObservation, config: Pipeli
 
     Goes through the shared hand crop, :func:`recognizer.crop.crop_hand`.
     """
-    mirror = bool(config.mirror_left and hand.handedness == "left")
-    return crop_hand(frame, hand, margin=config.crop_margin, mirror=mirror, background=config.crop_background)
+    return crop_hand(
+        frame, hand, margin=config.crop_margin, mirror=config.mirrors(hand), background=config.crop_background
+    )
 
 
 def trained_with_flips(classifier: object) -> bool:
@@ -132,9 +138,12 @@ def crop_views_for_classifier(
     """
     if not config.test_time_views or hand.landmarks is None or config.crop_background != "auto":
         return crop_for_classifier(frame, hand, config)[None]
-    mirror = bool(config.mirror_left and hand.handedness == "left")
     return crop_hand_views(
-        frame, hand, margin=config.crop_margin, mirror=mirror, flip=trained_with_flips(classifier)
+        frame,
+        hand,
+        margin=config.crop_margin,
+        mirror=config.mirrors(hand),
+        flip=trained_with_flips(classifier),
     )
 
 
@@ -164,14 +173,20 @@ def combine_views(
     )
 
 
+def fuses(
+    config: PipelineConfig, landmark_model: LandmarkModel | None, personal: PersonalModel | None
+) -> bool:
+    """Whether frames with landmarks are read by both models (see :attr:`Pipeline.fusing`)."""
+    return landmark_model is not None and config.landmark_fusion and personal is None
+
+
 def fuse_landmarks(
     prediction: Prediction, hand: HandObservation, config: PipelineConfig, landmark_model: LandmarkModel
 ) -> Prediction:
     """``prediction`` (the image model's) combined with the landmark model's opinion of ``hand``
     and the handshape rules (:func:`recognizer.fusion.fuse`); the parts are kept in ``opinions``."""
     assert hand.landmarks is not None
-    mirror = bool(config.mirror_left and hand.handedness == "left")
-    marks = landmark_model.predict_one(hand.landmarks, mirror)
+    marks = landmark_model.predict_one(hand.landmarks, config.mirrors(hand))
     votes = handshape_votes(hand.landmarks)
     probs = fuse(prediction.probabilities, marks, votes, landmark_letters=landmark_model.letters)
     best = int(np.argmax(probs))
@@ -246,7 +261,7 @@ class Pipeline:
         """Whether frames with landmarks are read by both models: a landmark model, the setting
         on, and no personal profile (a profile already corrects the image model for its
         user, and fusing on top of it lost 1-3 points, benchmarks/PERSONAL.md)."""
-        return self._landmark_model is not None and self._config.landmark_fusion and self._personal is None
+        return fuses(self._config, self._landmark_model, self._personal)
 
     def set_classifier(
         self,
@@ -259,7 +274,7 @@ class Pipeline:
         A personal model belongs to one classifier's embedding space, and a landmark model
         to the training run that made the classifier, so both are replaced: pass
         ``personal`` built for the new classifier to keep personalising, and
-        ``landmark_model`` (:func:`recognizer.engine.load_landmark_model_for`) to keep fusing.
+        ``landmark_model`` (:func:`recognizer.engine.load_landmark_model`) to keep fusing.
         """
         with self._swap_lock:
             self._classifier = classifier
@@ -328,14 +343,16 @@ class Pipeline:
         predictions = classifier(views)
         marks = None
         if personal is not None and personal.uses_landmarks and hand.landmarks is not None:
-            mirror = bool(config.mirror_left and hand.handedness == "left")
-            marks = landmark_features(hand.landmarks, mirror)
+            marks = landmark_features(hand.landmarks, config.mirrors(hand))
         prediction = combine_views(predictions, personal, marks)
         t3 = time.perf_counter()
         timings["crop"] = (t2 - t1) * 1e3
         timings["classify"] = (t3 - t2) * 1e3
-        fusing = config.landmark_fusion and landmark_model is not None and personal is None
-        if fusing and landmark_model is not None and hand.landmarks is not None:
+        if (
+            landmark_model is not None
+            and fuses(config, landmark_model, personal)
+            and hand.landmarks is not None
+        ):
             prediction = fuse_landmarks(prediction, hand, config, landmark_model)
             timings["landmarks"] = (time.perf_counter() - t3) * 1e3
         return hand, model_input, prediction, timings

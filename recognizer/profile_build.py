@@ -98,7 +98,7 @@ def samples_from_photos(
             if hand is None or hand.landmarks is None:
                 no_hand.append(str(path))
             else:
-                mirror = bool(config.mirror_left and hand.handedness == "left")
+                mirror = config.mirrors(hand)
                 samples.append(
                     sample_from_frame(
                         image,
