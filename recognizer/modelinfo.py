@@ -56,8 +56,19 @@ REQUIRED_KEYS = (
 )
 
 
+class _Scored:
+    """The ``test_accuracy`` of a model info's ``test_metrics`` (None when it has none)."""
+
+    test_metrics: dict[str, Any]
+
+    @property
+    def test_accuracy(self) -> float | None:
+        value = self.test_metrics.get("test_accuracy")
+        return float(value) if value is not None else None
+
+
 @dataclass(frozen=True)
-class ModelInfo:
+class ModelInfo(_Scored):
     """What a model file says about itself."""
 
     labels: str
@@ -70,11 +81,6 @@ class ModelInfo:
     package_version: str = ""
     training_config: dict[str, Any] = field(default_factory=dict)
     embedding_output: str = ""  # "" when the model declares no embedding output
-
-    @property
-    def test_accuracy(self) -> float | None:
-        value = self.test_metrics.get("test_accuracy")
-        return float(value) if value is not None else None
 
 
 def _provenance(
@@ -121,7 +127,7 @@ def build_metadata(
 
 
 @dataclass(frozen=True)
-class LandmarkModelInfo:
+class LandmarkModelInfo(_Scored):
     """What a landmark model file says about itself."""
 
     labels: str
@@ -132,11 +138,6 @@ class LandmarkModelInfo:
     created: str = ""
     package_version: str = ""
     training_config: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def test_accuracy(self) -> float | None:
-        value = self.test_metrics.get("test_accuracy")
-        return float(value) if value is not None else None
 
 
 def build_landmark_metadata(
@@ -189,10 +190,6 @@ def parse_landmark_metadata(meta: Mapping[str, str], source: str = "model") -> L
             f"{LANDMARK_FEATURES!r} of size {SHAPE_FEATURE_SIZE}"
         )
     metrics = _json_field(meta, KEY_TEST_METRICS, source) if KEY_TEST_METRICS in meta else {}
-    config: dict[str, Any] = {}
-    if KEY_CONFIG in meta:
-        loaded = _json_field(meta, KEY_CONFIG, source)
-        config = loaded if isinstance(loaded, dict) else {}
     return LandmarkModelInfo(
         labels=meta[KEY_LABELS],
         features=LANDMARK_FEATURES,
@@ -201,7 +198,7 @@ def parse_landmark_metadata(meta: Mapping[str, str], source: str = "model") -> L
         train_csv_sha256=meta.get(KEY_TRAIN_SHA256, ""),
         created=meta.get(KEY_CREATED, ""),
         package_version=meta.get(KEY_PACKAGE_VERSION, ""),
-        training_config=config,
+        training_config=_training_config(meta, source),
     )
 
 
@@ -210,6 +207,14 @@ def _json_field(meta: Mapping[str, str], key: str, source: str) -> Any:
         return json.loads(meta[key])
     except (TypeError, ValueError) as exc:
         raise ModelFormatError(f"{source}: metadata field {key!r} is not valid JSON") from exc
+
+
+def _training_config(meta: Mapping[str, str], source: str) -> dict[str, Any]:
+    """The training configuration a model carries ({} when it carries none or not an object)."""
+    if KEY_CONFIG not in meta:
+        return {}
+    loaded = _json_field(meta, KEY_CONFIG, source)
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def _float_field(meta: Mapping[str, str], key: str, source: str) -> float:
@@ -256,10 +261,6 @@ def parse_metadata(meta: Mapping[str, str], source: str = "model") -> ModelInfo:
     metrics = _json_field(meta, KEY_TEST_METRICS, source)
     if not isinstance(metrics, dict):
         raise ModelFormatError(f"{source}: metadata field {KEY_TEST_METRICS!r} is not an object")
-    config: dict[str, Any] = {}
-    if KEY_CONFIG in meta:
-        loaded = _json_field(meta, KEY_CONFIG, source)
-        config = loaded if isinstance(loaded, dict) else {}
     return ModelInfo(
         labels=meta[KEY_LABELS],
         input_shape=INPUT_SHAPE,
@@ -269,6 +270,6 @@ def parse_metadata(meta: Mapping[str, str], source: str = "model") -> ModelInfo:
         train_csv_sha256=meta[KEY_TRAIN_SHA256],
         created=meta[KEY_CREATED],
         package_version=meta[KEY_PACKAGE_VERSION],
-        training_config=config,
+        training_config=_training_config(meta, source),
         embedding_output=str(meta.get(KEY_EMBEDDING, "")),
     )
