@@ -19,6 +19,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -213,24 +214,31 @@ def train_landmarks(
     val_x, val_y = make_features(val, config, None)
     best: tuple[float, list[np.ndarray]] | None = None
     history = []
-    for epoch in range(config.epochs):
-        if should_stop is not None and should_stop():
-            return None
-        x, y = make_features(train, config, rng)  # fresh augmentation every pass
-        fit = model.fit(
-            standardize(x),
-            keras.utils.to_categorical(y, NUM_CLASSES),
-            batch_size=config.batch_size,
-            epochs=1,
-            shuffle=True,
-            verbose=0,
-            validation_data=(standardize(val_x), keras.utils.to_categorical(val_y, NUM_CLASSES)),
-        )
-        stats = {k: float(v[-1]) for k, v in fit.history.items()}
-        history.append(stats)
-        log.info("landmarks epoch %d/%d: %s", epoch + 1, config.epochs, stats)
-        if best is None or stats["val_loss"] < best[0]:
-            best = (stats["val_loss"], model.get_weights())
+    # Each pass's augmented features are made in a thread while the previous pass trains (numpy
+    # releases the GIL; the draws come from ``rng`` in the same order, so the model is the same).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="landmark-features") as pool:
+        upcoming = pool.submit(make_features, train, config, rng)
+        for epoch in range(config.epochs):
+            if should_stop is not None and should_stop():
+                upcoming.cancel()
+                return None
+            x, y = upcoming.result()  # fresh augmentation every pass
+            if epoch + 1 < config.epochs:
+                upcoming = pool.submit(make_features, train, config, rng)
+            fit = model.fit(
+                standardize(x),
+                keras.utils.to_categorical(y, NUM_CLASSES),
+                batch_size=config.batch_size,
+                epochs=1,
+                shuffle=True,
+                verbose=0,
+                validation_data=(standardize(val_x), keras.utils.to_categorical(val_y, NUM_CLASSES)),
+            )
+            stats = {k: float(v[-1]) for k, v in fit.history.items()}
+            history.append(stats)
+            log.info("landmarks epoch %d/%d: %s", epoch + 1, config.epochs, stats)
+            if best is None or stats["val_loss"] < best[0]:
+                best = (stats["val_loss"], model.get_weights())
     assert best is not None
     model.set_weights(best[1])
     model = fold_standardization(model, config, mean, std)
