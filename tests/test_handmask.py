@@ -210,8 +210,72 @@ def test_a_limit_run_takes_its_rows_from_the_cached_scan_of_the_whole_csv(
     monkeypatch.setattr(handmask, "scan_images", must_not_run)
     events: list[dict[str, object]] = []
     rows = np.array([5, 0, 3])
-    scan, test_scan = _hand_scans(images, rows, None, events.append, None)
+    scan, test_scan = _hand_scans(images, rows, images, None, events.append, None)
     assert test_scan is None
     np.testing.assert_array_equal(scan.masked, whole.masked[rows])
     np.testing.assert_array_equal(scan.landmarks, whole.landmarks[rows])
     assert events[-1] == {"event": "masking", "done": 3, "total": 3}
+
+
+def test_a_scan_of_some_rows_is_placed_among_the_unscanned_rest(
+    sign_mnist_sample: tuple[np.ndarray, np.ndarray],
+) -> None:
+    images = sign_mnist_sample[0][:5]
+    part = handmask.HandScan(
+        masked=np.zeros((2, 28, 28), np.uint8),
+        found=np.array([True, False]),
+        landmarks=np.ones((2, 21, 3), np.float32),
+        right_score=np.array([0.9, 0.1], np.float32),
+        presence=np.array([0.8, 0.2], np.float32),
+    )
+    whole = part.placed(images, np.array([3, 1]))
+    assert whole.found.tolist() == [False, False, False, True, False]
+    np.testing.assert_array_equal(whole.masked[[0, 2, 4]], images[[0, 2, 4]])
+    assert (whole.masked[[1, 3]] == 0).all() and np.isnan(whole.landmarks[[0, 2, 4]]).all()
+    assert whole.presence.tolist() == pytest.approx([0, 0.2, 0, 0.8, 0])
+    np.testing.assert_array_equal(whole.take(np.array([3, 1])).landmarks, part.landmarks)
+
+
+def test_a_run_with_a_scan_share_scans_only_that_share_of_its_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("tensorflow")
+    from training import train as training_run
+    from training.config import LandmarkConfig
+
+    monkeypatch.setenv("ASL_FINGERSPELL_CACHE", str(tmp_path / "cache"))
+    scanned: list[int] = []
+
+    def every_image_a_hand(images: np.ndarray, **kwargs: object) -> handmask.HandScan:
+        scanned.append(len(images))
+        n = len(images)
+        return handmask.HandScan(
+            masked=np.full((n, 28, 28), 7, np.uint8),
+            found=np.ones(n, bool),
+            landmarks=np.random.default_rng(0).random((n, 21, 3)).astype(np.float32),
+            right_score=np.ones(n, np.float32),
+            presence=np.ones(n, np.float32),
+        )
+
+    monkeypatch.setattr(handmask, "scan_images", every_image_a_hand)
+    config = TrainConfig(
+        out_dir=str(tmp_path / "run"),
+        limit=400,
+        scan_share=0.5,
+        augment=AugmentConfig(hand_mask=0.5),
+        landmarks=LandmarkConfig(skip_letters=""),
+    )
+    run = training_run._prepare(config, False, None, None)
+    assert scanned == [200]  # half the 400 rows; a --limit run scans no test rows
+    assert run.twins is not None and run.hands is not None
+    twins, found = run.twins
+    assert found.sum() == round(0.5 * len(found)) and (twins[found] == 7).all() and (twins[~found] != 7).any()
+    train_hands, val_hands, test_hands = run.hands
+    assert len(train_hands) + len(val_hands) == 200 and test_hands is None
+
+    scanned.clear()  # a full run: the share of the whole CSV, and the test rows' sample
+    full = training_run._prepare(
+        config.replace(out_dir=str(tmp_path / "full"), limit=None, landmark_test_rows=300), False, None, None
+    )
+    assert scanned == [round(0.5 * 24710) + round(0.5 * 2745), 300]  # half the training and validation rows
+    assert full.hands is not None and full.hands[2] is not None and len(full.hands[2]) == 300

@@ -90,6 +90,25 @@ class HandScan:
         """The scan of the images ``rows`` picks (what scanning them alone gives)."""
         return HandScan(**{name: array[rows] for name, array in self.arrays().items()})
 
+    @classmethod
+    def unscanned(cls, images: np.ndarray) -> HandScan:
+        """A scan of ``images`` that found no hand: the originals, no landmarks."""
+        n = len(images)
+        return cls(
+            masked=np.array(images, dtype=np.uint8, copy=True),
+            found=np.zeros(n, dtype=bool),
+            landmarks=np.full((n, 21, 3), np.nan, dtype=np.float32),
+            right_score=np.full(n, np.nan, dtype=np.float32),
+            presence=np.zeros(n, dtype=np.float32),
+        )
+
+    def placed(self, images: np.ndarray, rows: np.ndarray) -> HandScan:
+        """This scan of ``images[rows]`` spread over all of ``images``; the rows not scanned found no hand."""
+        whole = HandScan.unscanned(images)
+        for name, array in whole.arrays().items():
+            array[rows] = self.arrays()[name]
+        return whole
+
 
 def enlarge(image: np.ndarray) -> np.ndarray:
     """A 28x28 gray image as the BGR frame the landmark model looks at."""
@@ -147,12 +166,14 @@ def scan_images(
     thread, and ``should_stop()`` polled as often (True raises :class:`MaskingCancelledError`).
     """
     n = len(images)
-    masked = np.array(images, dtype=np.uint8, copy=True)
-    found = np.zeros(n, dtype=bool)
-    landmarks = np.full((n, 21, 3), np.nan, dtype=np.float32)
-    right_score = np.full(n, np.nan, dtype=np.float32)
-    presence = np.zeros(n, dtype=np.float32)
-    scan = HandScan(masked, found, landmarks, right_score, presence)
+    scan = HandScan.unscanned(images)
+    masked, found, landmarks, right_score, presence = (
+        scan.masked,
+        scan.found,
+        scan.landmarks,
+        scan.right_score,
+        scan.presence,
+    )
     if n == 0:
         return scan
     workers = max(1, workers or (os.cpu_count() or 1))

@@ -249,15 +249,17 @@ def make_dataset(
 def _hand_scans(
     all_images: np.ndarray,
     rows: np.ndarray | None,
-    test_images: np.ndarray | None,
+    test_images: np.ndarray,
+    test_rows: np.ndarray | None,
     on_event: EventCallback | None,
     should_stop: Callable[[], bool] | None,
 ) -> tuple[HandScan, HandScan | None]:
     """Landmark-masked twins and landmarks of the training images (``all_images[rows]``, all
-    where ``rows`` is None), and (``test_images``, for the landmark classifier's test score) of
-    the test images (cached), reporting ``masking`` events over both."""
+    where ``rows`` is None), and (for the landmark classifier's test score) of the test images
+    ``test_images[test_rows]`` (none where ``test_rows`` is None), both cached, reporting
+    ``masking`` events over both."""
     n = len(all_images) if rows is None else len(rows)
-    total = n + (0 if test_images is None else len(test_images))
+    total = n + (0 if test_rows is None else len(test_rows))
     log.info("preparing hand masks for %d rows", total)
 
     def progress_from(offset: int) -> Callable[[int, int], None]:
@@ -269,8 +271,14 @@ def _hand_scans(
 
     scan = cached_scan_images(all_images, rows=rows, progress=progress_from(0), should_stop=should_stop)
     test_scan = None
-    if test_images is not None:
-        test_scan = cached_scan_images(test_images, progress=progress_from(n), should_stop=should_stop)
+    if test_rows is not None:
+        whole = len(test_rows) == len(test_images)
+        test_scan = cached_scan_images(
+            test_images,
+            rows=None if whole else test_rows,
+            progress=progress_from(n),
+            should_stop=should_stop,
+        )
     return scan, test_scan
 
 
@@ -606,18 +614,43 @@ def _prepare(
     )
     use_twins = config.augment.enabled and config.augment.hand_mask > 0
     if use_twins or config.landmarks is not None:
+        # The rows scanned: all (limited) rows, or a stratified share of the training rows and
+        # the same share of the validation rows (config.scan_share).
+        scanned = np.arange(len(indices))
+        if config.scan_share < 1.0:
+            scanned = np.sort(
+                np.concatenate(
+                    [
+                        part[
+                            stratified_subset(
+                                indices[part], round(config.scan_share * len(part)), config.seed
+                            )
+                        ]
+                        for part in (train_rows, val_rows)
+                    ]
+                )
+            )
+        csv_rows = scanned if limit_rows is None else limit_rows[scanned]
+        # The landmark model's test score needs the test rows' landmarks: scanned for full runs
+        # (once, then cached), not for --limit smoke runs, which would wait minutes for them.
+        test_rows: np.ndarray | None = None
+        if config.landmarks is not None and config.limit is None:
+            wanted = config.landmark_test_rows or len(test_data)
+            test_rows = stratified_subset(test_data.indices, wanted, config.seed)
         try:  # before anything is written: cancelling here leaves --out as it was
-            # The landmark model's test score needs the test rows' landmarks: scanned for full runs
-            # (once, then cached), not for --limit smoke runs, which would wait minutes for them.
-            scan_test = config.landmarks is not None and config.limit is None
-            test_images = test_data.images if scan_test else None
-            scan, test_scan = _hand_scans(  # cached per CSV
-                train_data.images, limit_rows, test_images, on_event, should_stop
+            part, test_scan = _hand_scans(  # cached per CSV
+                train_data.images,
+                None if len(csv_rows) == len(train_data) else csv_rows,
+                test_data.images,
+                test_rows,
+                on_event,
+                should_stop,
             )
         except MaskingCancelledError:
             log.info("cancelled while preparing hand masks; nothing was written")
             run.cancelled_early = True
             return run
+        scan = part if len(scanned) == len(indices) else part.placed(images, scanned)
         if config.landmarks is not None:
             # The profile's samples have no landmarks: the landmark classifier learns from Sign-MNIST only.
             minimum, skip = config.landmarks.min_presence, config.landmarks.skip_letters
@@ -625,8 +658,10 @@ def _prepare(
                 landmark_rows(scan, indices, train_rows, minimum, skip),
                 landmark_rows(scan, indices, val_rows, minimum, skip),
                 None
-                if test_scan is None
-                else landmark_rows(test_scan, test_data.indices, np.arange(len(test_data)), minimum, skip),
+                if test_scan is None or test_rows is None
+                else landmark_rows(
+                    test_scan, test_data.indices[test_rows], np.arange(len(test_rows)), minimum, skip
+                ),
             )
     if use_twins:
         all_twins, all_found = scan.masked, scan.found
