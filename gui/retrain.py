@@ -16,6 +16,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QFileDialog,
     QFormLayout,
@@ -33,7 +34,15 @@ from PySide6.QtWidgets import (
 
 from gui import model_store, theme
 from gui.dialogs import format_metric
-from gui.training_process import LOG_LINES_KEPT, TrainingProcess, TrainingRequest, training_cli_available
+from gui.training_process import (
+    FULL_EPOCHS,
+    LOG_LINES_KEPT,
+    QUICK_EPOCHS,
+    RECIPES,
+    TrainingProcess,
+    TrainingRequest,
+    training_cli_available,
+)
 
 if TYPE_CHECKING:
     from recognizer.classifier import Classifier
@@ -164,11 +173,22 @@ class RetrainDialog(QDialog):
         self.test_edit = QLineEdit(str(default_test) if default_test else "")
         form.addRow("Training CSV:", self._with_browse(self.train_edit))
         form.addRow("Test CSV:", self._with_browse(self.test_edit))
+        self.recipe_combo = QComboBox()
+        for label, quick, tip in RECIPES:
+            self.recipe_combo.addItem(label, quick)
+            self.recipe_combo.setItemData(self.recipe_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.recipe_combo.setMaximumWidth(420)
+        form.addRow("Recipe:", self.recipe_combo)
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, 200)
-        self.epochs_spin.setValue(5)
+        self.epochs_spin.setValue(QUICK_EPOCHS)
         self.epochs_spin.setMaximumWidth(140)
         form.addRow("Epochs:", self.epochs_spin)
+        self.recipe_combo.currentIndexChanged.connect(
+            lambda: self.epochs_spin.setValue(
+                QUICK_EPOCHS if self.recipe_combo.currentData() else FULL_EPOCHS
+            )
+        )
         self.batch_spin = QSpinBox()
         self.batch_spin.setRange(8, 2048)
         self.batch_spin.setSingleStep(32)
@@ -273,6 +293,7 @@ class RetrainDialog(QDialog):
             train_csv=Path(train) if train else None,
             test_csv=Path(test) if test else None,
             epochs=self.epochs_spin.value(),
+            quick=bool(self.recipe_combo.currentData()),
             batch_size=self.batch_spin.value(),
             augment=self.augment_check.isChecked(),
             limit=self.limit_spin.value() or None,

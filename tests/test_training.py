@@ -107,11 +107,29 @@ def test_config_round_trips_through_json(tmp_path: Path) -> None:
         {"limit": 5},
         {"device": "tpu"},
         {"label_smoothing": 1.0},
+        {"scan_share": 0.0},
+        {"scan_share": 1.5},
+        {"landmark_test_rows": 5},
     ],
 )
 def test_config_rejects_bad_values(bad: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
         TrainConfig(**bad)  # type: ignore[arg-type]
+
+
+def test_the_quick_recipe_shows_as_many_twins_and_flags_override_it() -> None:
+    quick, full = TrainConfig.quick(), TrainConfig()
+    assert quick.epochs == 10 < full.epochs and quick.learning_rate == 3 * full.learning_rate
+    # half the rows scanned, each twin shown twice as often: a quarter of the images, as in full runs
+    assert quick.scan_share * quick.augment.hand_mask == pytest.approx(
+        full.scan_share * full.augment.hand_mask
+    )
+    assert quick.landmarks is not None and quick.landmarks.epochs == 20 and quick.landmark_test_rows == 1000
+    built = cli._build_config(cli._parser().parse_args(["--quick", "--epochs", "3", "--out", "x"]))
+    assert built == quick.replace(epochs=3, out_dir=str(Path("x")))
+    plain = cli._build_config(cli._parser().parse_args(["--out", "x", "--no-landmarks"]))
+    assert plain == full.replace(out_dir=str(Path("x")), landmarks=None)
+    assert TrainConfig.from_dict(quick.to_dict()) == quick
 
 
 def test_config_rejects_unknown_keys() -> None:
@@ -685,13 +703,13 @@ BUNDLED_MODEL = REPO_ROOT / "recognizer" / "models" / "asl_cnn.onnx"
 BUNDLED_METRICS = REPO_ROOT / "recognizer" / "models" / "asl_cnn_metrics.json"
 
 
-def test_bundled_model_scores_its_reported_accuracy_on_the_whole_test_csv() -> None:
-    """Plain onnxruntime on all 7,172 Sign-MNIST test rows: >= 99.5 %, as metrics and metadata say."""
+def _sign_mnist_test_accuracy(model: Path) -> float:
+    """Plain onnxruntime on all 7,172 Sign-MNIST test rows."""
     from training.data import load_dataset
 
     test = load_dataset(bundled_csv("test"))
     onnxruntime.set_default_logger_severity(3)  # no CUDA-provider noise on CPU machines
-    session = onnxruntime.InferenceSession(str(BUNDLED_MODEL), providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(str(model), providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
     probs = np.concatenate(
         [
@@ -699,7 +717,15 @@ def test_bundled_model_scores_its_reported_accuracy_on_the_whole_test_csv() -> N
             for i in range(0, len(test), 1024)
         ]
     )
-    accuracy = float((probs.argmax(axis=1) == test.indices).mean())
+    return float((probs.argmax(axis=1) == test.indices).mean())
+
+
+def test_bundled_model_scores_its_reported_accuracy_on_the_whole_test_csv() -> None:
+    """Plain onnxruntime on all 7,172 Sign-MNIST test rows: >= 99.5 %, as metrics and metadata say."""
+    from training.data import load_dataset
+
+    test = load_dataset(bundled_csv("test"))
+    accuracy = _sign_mnist_test_accuracy(BUNDLED_MODEL)
     assert accuracy >= 0.995
     metrics = json.loads(BUNDLED_METRICS.read_text())
     assert metrics["n_test"] == len(test) == 7172
@@ -707,6 +733,26 @@ def test_bundled_model_scores_its_reported_accuracy_on_the_whole_test_csv() -> N
     info = parse_metadata(read_onnx_metadata(BUNDLED_MODEL), source=str(BUNDLED_MODEL))
     assert info.test_accuracy == pytest.approx(accuracy, abs=1e-9)
     assert info.train_csv_sha256 == metrics["train_csv_sha256"] == load_dataset(bundled_csv("train")).sha256
+
+
+QUICK_RUN = REPO_ROOT / "benchmarks" / "quick_run"
+
+
+def test_the_quick_run_on_record_is_the_quick_recipe_and_scores_what_it_published() -> None:
+    """benchmarks/quick_run/ is an `asl-train --quick` run: its config is today's quick recipe, and its
+    model scores the Sign-MNIST test accuracy its metrics, training/README.md and README state."""
+    from training.config import LandmarkConfig
+
+    stored = TrainConfig.load(QUICK_RUN / "config.json")
+    assert stored.replace(out_dir="") == TrainConfig.quick()
+    landmarks = json.loads((QUICK_RUN / "landmarks_config.json").read_text())
+    assert LandmarkConfig.from_dict(landmarks) == TrainConfig.quick().landmarks
+    metrics = json.loads((QUICK_RUN / "metrics.json").read_text())
+    accuracy = _sign_mnist_test_accuracy(QUICK_RUN / "model.onnx")
+    assert accuracy == pytest.approx(metrics["test_accuracy"], abs=1e-9)
+    assert f"| **{accuracy:.2%}** |" in (REPO_ROOT / "training" / "README.md").read_text()
+    assert f"Sign-MNIST test {accuracy:.1%}" in (REPO_ROOT / "README.md").read_text()
+    assert metrics["epochs_run"] == 10 and metrics["wall_seconds"] < 600  # the run as it was measured
 
 
 def test_bundled_model_was_trained_with_the_default_recipe() -> None:

@@ -29,3 +29,20 @@ def test_the_app_asks_the_trainer_to_listen_for_cancel_on_stdin(tmp_path: Path) 
     assert args[:3] == ["--progress", "json", "--control-stdin"]
     assert args[args.index("--out") + 1] == str(tmp_path / "run") and "--limit" in args
     assert training_process.CANCEL_LINE == b"cancel\n"
+
+
+def test_the_apps_recipes_are_the_trainers(tmp_path: Path) -> None:
+    """The Retrain dialog offers asl-train's two recipes: --quick by default, and the full one."""
+    config = pytest.importorskip("training.config")
+    from training import cli
+
+    assert training_process.QUICK_EPOCHS == config.QUICK_EPOCHS == config.TrainConfig.quick().epochs
+    assert config.TrainConfig().epochs == training_process.FULL_EPOCHS
+    assert [quick for _, quick, _ in training_process.RECIPES] == [True, False]
+    quick = TrainingRequest(out_dir=tmp_path / "run").arguments()
+    assert "--quick" in quick and quick[quick.index("--epochs") + 1] == "10"
+    full = TrainingRequest(out_dir=tmp_path / "run", quick=False, epochs=25).arguments()
+    assert "--quick" not in full
+    for args, expected in ((quick, config.TrainConfig.quick()), (full, config.TrainConfig())):
+        built = cli._build_config(cli._parser().parse_args(args[3:]))  # what the child process runs
+        assert built.replace(out_dir="", batch_size=expected.batch_size) == expected

@@ -35,7 +35,7 @@ os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
 
 from recognizer import paths
 from recognizer.settings import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR
-from training.config import AugmentConfig, ConfigError, TrainConfig
+from training.config import QUICK_EPOCHS, AugmentConfig, ConfigError, TrainConfig
 from training.rundir import CONFIG, STATE, check_out_dir
 
 log = logging.getLogger("training")
@@ -100,6 +100,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help=f"run folder, must be new or empty (default: a new folder in {paths.runs_dir()}, "
         "where the app lists trained models)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"the quick recipe: {QUICK_EPOCHS} epochs at a higher learning rate, half the rows scanned for "
+        "hand masks (about 2.5x faster; real-photo accuracy within a point, Sign-MNIST test about a point "
+        "lower; see training/README.md)",
     )
     parser.add_argument("--epochs", type=int, metavar="N", help=f"maximum epochs (default {defaults.epochs})")
     parser.add_argument(
@@ -258,6 +265,7 @@ def _build_config(args: argparse.Namespace) -> TrainConfig:
                 ("--limit", args.limit),
                 ("--no-augment", args.no_augment or None),
                 ("--no-landmarks", args.no_landmarks or None),
+                ("--quick", args.quick or None),
                 ("--mixed-precision", args.mixed_precision or None),
                 ("--samples", args.samples),
                 ("--samples-share", args.samples_share),
@@ -267,10 +275,10 @@ def _build_config(args: argparse.Namespace) -> TrainConfig:
         if ignored:
             log.warning("--resume uses the run's config.json; ignoring %s", ", ".join(ignored))
         return config.replace(out_dir=str(out), device=args.device or config.device)
-    base = TrainConfig()
+    base = TrainConfig.quick() if args.quick else TrainConfig()
     if args.samples_share is not None and not args.samples:
         raise ConfigError("--samples-share needs --samples PROFILE_DIR")
-    return TrainConfig(
+    return base.replace(
         out_dir=str(out),
         train_csv=str(Path(args.train).resolve()) if args.train else None,
         test_csv=str(Path(args.test).resolve()) if args.test else None,
