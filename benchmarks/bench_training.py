@@ -65,8 +65,10 @@ def bench_load(repeats: int) -> dict[str, float]:
     return summarise(times)
 
 
-def bench_train(augment: bool, steps: int, windows: int, batch_size: int) -> dict[str, float]:
-    """Training images/s of the reference CNN, per window of ``steps`` batches."""
+def bench_train(
+    augment: bool, steps: int, windows: int, batch_size: int, jit: bool = False
+) -> dict[str, float]:
+    """Training images/s of the reference CNN, per window of ``steps`` batches (``jit``: XLA-compiled steps)."""
     import keras
 
     from training.model import make_model
@@ -77,6 +79,8 @@ def bench_train(augment: bool, steps: int, windows: int, batch_size: int) -> dic
     ds = make_dataset(data.images, data.indices, config, training=True).repeat()
     model = make_model()
     compile_model(model, config, steps)
+    if jit:  # Keras leaves XLA off on CPU-only machines ("auto"); compile again with it on
+        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"], jit_compile=True)
     times: list[float] = []
 
     class Timer(keras.callbacks.Callback):
@@ -154,6 +158,7 @@ def main() -> int:
     parser.add_argument(
         "--sections", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}"
     )
+    parser.add_argument("--jit", action="store_true", help="also time XLA-compiled training steps")
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")
     args = parser.parse_args()
     sections = set(args.sections.split(","))
@@ -185,12 +190,14 @@ def main() -> int:
                 f"landmark model, {cores} sessions side by side, batch {size}: median {ms['median']:.2f} ms/image "
                 f"(min {ms['min']:.2f}, max {ms['max']:.2f}, n={ms['n']})"
             )
-    for augment in (True, False) if "train" in sections else ():
-        key = "augmented" if augment else "plain"
-        rate = bench_train(augment, args.steps, args.windows, args.batch_size)
+    variants = [(True, False), (False, False)] + ([(True, True)] if args.jit else [])
+    for augment, jit in variants if "train" in sections else ():
+        key = ("augmented" if augment else "plain") + ("_xla" if jit else "")
+        rate = bench_train(augment, args.steps, args.windows, args.batch_size, jit)
         results[f"train_images_per_second_{key}"] = rate
         print(
-            f"training, {'with' if augment else 'without'} augmentation: median {rate['median']:.0f} images/s "
+            f"training, {'with' if augment else 'without'} augmentation{', XLA' if jit else ''}: "
+            f"median {rate['median']:.0f} images/s "
             f"(min {rate['min']:.0f}, max {rate['max']:.0f}; {args.windows} x {args.steps} batches of {args.batch_size})"
         )
     if args.json:

@@ -95,3 +95,20 @@ def test_the_published_figures_without_the_hand_landmarks(
 ) -> None:
     _, report = _asl_eval(real_hands_dev, tmp_path / "report.json", "--locator", locator)
     assert report["top1"] == pytest.approx(PUBLISHED_TOP1_WITHOUT_LANDMARKS[locator], abs=TOLERANCE)
+
+
+def test_the_quick_runs_models_give_the_figures_on_record(real_hands_dev: Path, tmp_path: Path) -> None:
+    """benchmarks/quick_run/ (`asl-train --quick`): asl-eval --opinions gives its dev_photos.json, which
+    training/README.md and README publish."""
+    quick = REPO_ROOT / "benchmarks" / "quick_run"
+    _, report = _asl_eval(
+        real_hands_dev, tmp_path / "report.json", "--opinions", "--model", str(quick / "model.onnx")
+    )
+    assert report["landmark_model"] == str(quick / "landmarks.onnx")
+    recorded = json.loads((quick / "dev_photos.json").read_text())["opinions"]
+    table = (REPO_ROOT / "training" / "README.md").read_text()
+    for name, figures in recorded.items():
+        for k in ("top1", "top3"):
+            assert report["opinions"][name][k] == pytest.approx(figures[k], abs=TOLERANCE), (name, k)
+        assert f"{figures['top1']:.1%} / {figures['top3']:.1%}" in table, name
+    assert f"dev photos {recorded['fused']['top1']:.1%} fused" in (REPO_ROOT / "README.md").read_text()
