@@ -50,7 +50,7 @@ RECIPES = (
         "(88.5% against 90.5% top-1) and 99.5% on the Sign-MNIST test set",
     ),
     (
-        "Full: the bundled model's recipe, 25 epochs, about 22 minutes",
+        "Full: the bundled model's recipe, 25 epochs, about 20 minutes",
         False,
         "asl-train's defaults: how the bundled models were made",
     ),

@@ -105,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
         "--quick",
         action="store_true",
         help=f"the quick recipe: {QUICK_EPOCHS} epochs at a higher learning rate, half the rows scanned for "
-        "hand masks (8 instead of ~22 minutes on 2 cores; measured: real photos 2 points lower fused, "
+        "hand masks (8 instead of 20.5 minutes on 2 cores; measured: real photos 2 points lower fused, "
         "Sign-MNIST test 99.5%%; see training/README.md)",
     )
     parser.add_argument("--epochs", type=int, metavar="N", help=f"maximum epochs (default {defaults.epochs})")

@@ -193,7 +193,7 @@ class TrainConfig:
 
     @classmethod
     def quick(cls, **changes: Any) -> TrainConfig:
-        """The quick recipe (``asl-train --quick``): 8 minutes instead of ~22 on a 2-core CPU;
+        """The quick recipe (``asl-train --quick``): 8 minutes instead of 20.5 on a 2-core CPU;
         one run measured 88.5% fused top-1 on the dev photos (the defaults' bundled models: 90.5%)
         and 99.47% Sign-MNIST test (99.85%) (``training/README.md``, "Quick recipe").
 
