@@ -19,10 +19,12 @@ model's change alone. ``training/README.md`` ("Shorter schedules") keeps the tab
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
+import io
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -84,7 +86,7 @@ def main() -> int:
     if args.learning_rate is not None:
         changes["learning_rate"] = args.learning_rate
     if args.no_flip:
-        changes["augment"] = base.augment.__class__(**{**base.augment.__dict__, "horizontal_flip": False})
+        changes["augment"] = dataclasses.replace(base.augment, horizontal_flip=False)
     config = base.replace(**changes)
     if args.flip_share is not None:
         flip_with_share(args.flip_share)
@@ -132,22 +134,12 @@ def main() -> int:
         out = Path(args.out)
         shutil.copy(ROOT / "recognizer" / "models" / "asl_landmarks.onnx", out / "landmarks.onnx")
         report = out / "dev.json"
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "import sys; from recognizer.cli import eval_main; sys.exit(eval_main())",
-                str(args.dev),
-                "--opinions",
-                "--no-progress",
-                "--model",
-                str(out / "model.onnx"),
-                "--json",
-                str(report),
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        from recognizer.cli import eval_main
+
+        argv = [str(args.dev), "--opinions", "--no-progress", "--model", str(out / "model.onnx")]
+        with contextlib.redirect_stdout(io.StringIO()):  # the report goes to dev.json
+            if eval_main([*argv, "--json", str(report)]) != 0:
+                raise SystemExit(f"asl-eval failed on {args.dev}")
         opinions = json.loads(report.read_text())["opinions"]
         summary["dev"] = {k: {"top1": v["top1"], "top3": v["top3"]} for k, v in opinions.items()}
         for name, figures in summary["dev"].items():

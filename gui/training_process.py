@@ -44,13 +44,13 @@ FULL_EPOCHS = 25
 #: from an empty cache (training/README.md).
 RECIPES = (
     (
-        "Quick: 10 epochs, about 8 minutes on 2 CPU cores",
+        f"Quick: {QUICK_EPOCHS} epochs, about 8 minutes on 2 CPU cores",
         True,
         "asl-train --quick: measured 2 points below the full recipe on real photos "
         "(88.5% against 90.5% top-1) and 99.5% on the Sign-MNIST test set",
     ),
     (
-        "Full: the bundled model's recipe, 25 epochs, about 20 minutes",
+        f"Full: the bundled model's recipe, {FULL_EPOCHS} epochs, about 20 minutes",
         False,
         "asl-train's defaults: how the bundled models were made",
     ),

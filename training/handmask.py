@@ -105,8 +105,9 @@ class HandScan:
     def placed(self, images: np.ndarray, rows: np.ndarray) -> HandScan:
         """This scan of ``images[rows]`` spread over all of ``images``; the rows not scanned found no hand."""
         whole = HandScan.unscanned(images)
-        for name, array in whole.arrays().items():
-            array[rows] = self.arrays()[name]
+        spread = whole.arrays()
+        for name, part in self.arrays().items():
+            spread[name][rows] = part
         return whole
 
 
@@ -167,13 +168,6 @@ def scan_images(
     """
     n = len(images)
     scan = HandScan.unscanned(images)
-    masked, found, landmarks, right_score, presence = (
-        scan.masked,
-        scan.found,
-        scan.landmarks,
-        scan.right_score,
-        scan.presence,
-    )
     if n == 0:
         return scan
     workers = max(1, workers or (os.cpu_count() or 1))
@@ -186,11 +180,11 @@ def scan_images(
         frame = enlarge(images[i])
         result = scan_hand(landmarker, frame)
         if result is not None:
-            masked[i] = crop_hand(frame, observation(result))
-            found[i] = True
-            landmarks[i] = result.landmarks
-            right_score[i] = result.right_score
-            presence[i] = result.presence
+            scan.masked[i] = crop_hand(frame, observation(result))
+            scan.found[i] = True
+            scan.landmarks[i] = result.landmarks
+            scan.right_score[i] = result.right_score
+            scan.presence[i] = result.presence
 
     chunk = 256
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -288,6 +282,8 @@ def cached_scan_images(
     scans nothing), else scanned and cached as a set of its own.
     """
     folder = (directory or cache_dir()) / "hand_masks"
+    if rows is not None and np.array_equal(rows, np.arange(len(images))):
+        rows = None  # every image: the set's own cache entry
     if rows is not None:
         whole = _read_cache(folder / f"{cache_key(images, landmark_model)}.npz", len(images))
         if whole is not None:

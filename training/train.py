@@ -272,12 +272,8 @@ def _hand_scans(
     scan = cached_scan_images(all_images, rows=rows, progress=progress_from(0), should_stop=should_stop)
     test_scan = None
     if test_rows is not None:
-        whole = len(test_rows) == len(test_images)
         test_scan = cached_scan_images(
-            test_images,
-            rows=None if whole else test_rows,
-            progress=progress_from(n),
-            should_stop=should_stop,
+            test_images, rows=test_rows, progress=progress_from(n), should_stop=should_stop
         )
     return scan, test_scan
 
@@ -639,18 +635,13 @@ def _prepare(
             test_rows = stratified_subset(test_data.indices, wanted, config.seed)
         try:  # before anything is written: cancelling here leaves --out as it was
             part, test_scan = _hand_scans(  # cached per CSV
-                train_data.images,
-                None if len(csv_rows) == len(train_data) else csv_rows,
-                test_data.images,
-                test_rows,
-                on_event,
-                should_stop,
+                train_data.images, csv_rows, test_data.images, test_rows, on_event, should_stop
             )
         except MaskingCancelledError:
             log.info("cancelled while preparing hand masks; nothing was written")
             run.cancelled_early = True
             return run
-        scan = part if len(scanned) == len(indices) else part.placed(images, scanned)
+        scan = part.placed(images, scanned)
         if config.landmarks is not None:
             # The profile's samples have no landmarks: the landmark classifier learns from Sign-MNIST only.
             minimum, skip = config.landmarks.min_presence, config.landmarks.skip_letters
