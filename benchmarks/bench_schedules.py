@@ -35,7 +35,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from training.config import TrainConfig  # noqa: E402
+from training.config import ARCHITECTURES, TrainConfig  # noqa: E402
 
 
 def flip_with_share(share: float) -> None:
@@ -67,6 +67,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="start from TrainConfig.quick()")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--arch", choices=ARCHITECTURES, help="the CNN (default: TrainConfig's)")
     flips = parser.add_mutually_exclusive_group()
     flips.add_argument("--flip-share", type=float, help="flip each image with this probability")
     flips.add_argument("--no-flip", action="store_true")
@@ -85,6 +86,8 @@ def main() -> int:
         changes["epochs"] = args.epochs
     if args.learning_rate is not None:
         changes["learning_rate"] = args.learning_rate
+    if args.arch is not None:
+        changes["arch"] = args.arch
     if args.no_flip:
         changes["augment"] = dataclasses.replace(base.augment, horizontal_flip=False)
     config = base.replace(**changes)

@@ -3,7 +3,8 @@
 
 - ``load``: :func:`training.data.load_dataset` on the bundled 27,455-row train
   CSV.gz (decompress, sha256, header check, parse, validate), repeated.
-- ``train``: the reference CNN fed by the real tf.data pipeline
+- ``train``: the CNN (``--arch``: the default compact one, or a comma-separated list such as
+  ``compact,reference``) fed by the real tf.data pipeline
   (:func:`training.train.make_dataset`), ``--steps`` batches per window, timed
   over ``--windows`` windows after one warm-up window (graph tracing), once
   with the default augmentation and once without.
@@ -20,6 +21,7 @@ Prints medians with spread (min..max) as text and, with ``--json``, as JSON::
     python benchmarks/bench_training.py                 # every section
     python benchmarks/bench_training.py --sections mask,batch --mask-rows 1000 --rounds 3
     python benchmarks/bench_training.py --steps 200 --windows 5 --json
+    python benchmarks/bench_training.py --sections train --arch compact,reference
 """
 
 from __future__ import annotations
@@ -40,12 +42,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from training.config import AugmentConfig, TrainConfig  # noqa: E402
+from training.config import ARCHITECTURES, AugmentConfig, TrainConfig  # noqa: E402
 from training.data import bundled_csv, load_dataset  # noqa: E402
 
-#: Rows a full retrain scans from an empty cache: the train CSV and (for the landmark
-#: classifier's test score) the test CSV.
-FULL_SCAN_ROWS = 27_455 + 7_172
+#: Rows a default retrain scans from an empty cache: the train CSV and (for the landmark
+#: classifier's test score) a sample of the test CSV.
+FULL_SCAN_ROWS = 27_455 + (TrainConfig().landmark_test_rows or 7_172)
 SECTIONS = ("load", "mask", "batch", "train")
 
 
@@ -66,18 +68,18 @@ def bench_load(repeats: int) -> dict[str, float]:
 
 
 def bench_train(
-    augment: bool, steps: int, windows: int, batch_size: int, jit: bool = False
+    augment: bool, steps: int, windows: int, batch_size: int, jit: bool = False, arch: str = "compact"
 ) -> dict[str, float]:
-    """Training images/s of the reference CNN, per window of ``steps`` batches (``jit``: XLA-compiled steps)."""
+    """Training images/s of the ``arch`` CNN, per window of ``steps`` batches (``jit``: XLA-compiled steps)."""
     import keras
 
     from training.model import make_model
     from training.train import compile_model, make_dataset
 
     data = load_dataset(bundled_csv("train"))
-    config = TrainConfig(batch_size=batch_size, augment=AugmentConfig(enabled=augment))
+    config = TrainConfig(batch_size=batch_size, augment=AugmentConfig(enabled=augment), arch=arch)
     ds = make_dataset(data.images, data.indices, config, training=True).repeat()
-    model = make_model()
+    model = make_model(arch)
     compile_model(model, config, steps)
     if jit:  # Keras leaves XLA off on CPU-only machines ("auto"); compile again with it on
         model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"], jit_compile=True)
@@ -159,11 +161,19 @@ def main() -> int:
         "--sections", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}"
     )
     parser.add_argument("--jit", action="store_true", help="also time XLA-compiled training steps")
+    parser.add_argument(
+        "--arch",
+        default=TrainConfig().arch,
+        help=f"the train section's CNNs, comma-separated, of {', '.join(ARCHITECTURES)}",
+    )
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     if not sections <= set(SECTIONS):
         parser.error(f"unknown sections: {', '.join(sorted(sections - set(SECTIONS)))}")
+    archs = args.arch.split(",")
+    if not set(archs) <= set(ARCHITECTURES):
+        parser.error(f"unknown architectures: {', '.join(sorted(set(archs) - set(ARCHITECTURES)))}")
 
     cores = os.cpu_count() or 1
     results: dict[str, object] = {"cpu_count": cores}
@@ -191,12 +201,12 @@ def main() -> int:
                 f"(min {ms['min']:.2f}, max {ms['max']:.2f}, n={ms['n']})"
             )
     variants = [(True, False), (False, False)] + ([(True, True)] if args.jit else [])
-    for augment, jit in variants if "train" in sections else ():
+    for arch, (augment, jit) in [(a, v) for a in archs for v in variants] if "train" in sections else ():
         key = ("augmented" if augment else "plain") + ("_xla" if jit else "")
-        rate = bench_train(augment, args.steps, args.windows, args.batch_size, jit)
-        results[f"train_images_per_second_{key}"] = rate
+        rate = bench_train(augment, args.steps, args.windows, args.batch_size, jit, arch)
+        results[f"train_images_per_second_{arch}_{key}"] = rate
         print(
-            f"training, {'with' if augment else 'without'} augmentation{', XLA' if jit else ''}: "
+            f"training the {arch} CNN, {'with' if augment else 'without'} augmentation{', XLA' if jit else ''}: "
             f"median {rate['median']:.0f} images/s "
             f"(min {rate['min']:.0f}, max {rate['max']:.0f}; {args.windows} x {args.steps} batches of {args.batch_size})"
         )

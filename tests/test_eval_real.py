@@ -20,24 +20,26 @@ from tests.conftest import REPO_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_photos]
 
-#: README ("90.5% top-1, 96.3% top-3"); REAL_PHOTOS.md adds "balanced 90.5%, 11 photos without a
+#: README ("90.0% top-1, 96.0% top-3"); REAL_PHOTOS.md adds "balanced 90.0%, 11 photos without a
 #: hand (0.8%)": the default pipeline, image and landmark models fused with the T and K rules.
-PUBLISHED = {"top1": 0.905, "top3": 0.963, "balanced_accuracy": 0.905, "no_hand_rate": 0.008}
+PUBLISHED = {"top1": 0.900, "top3": 0.960, "balanced_accuracy": 0.900, "no_hand_rate": 0.008}
 #: README / REAL_PHOTOS.md: each opinion alone, top-1 / top-3 (the image model alone = --no-fusion).
-PUBLISHED_OPINIONS = {"image": (0.651, 0.864), "landmarks": (0.793, 0.915), "fused": (0.905, 0.963)}
-#: REAL_PHOTOS.md's per-letter table, fused top-1: the lowest letters and the ones the image model missed.
+PUBLISHED_OPINIONS = {"image": (0.683, 0.868), "landmarks": (0.793, 0.915), "fused": (0.900, 0.960)}
+#: REAL_PHOTOS.md's per-letter table (issue 11), fused top-1: the lowest letters, the ones the image
+#: model misses, and the ones that moved most with the compact image model.
 PUBLISHED_LETTERS = {
-    "N": 0.443,
+    "N": 0.492,
     "K": 0.951,
     "M": 0.705,
-    "O": 0.770,
+    "O": 0.754,
+    "Q": 0.738,
     "T": 0.984,
-    "S": 0.918,
+    "S": 0.836,
     "F": 1.0,
     "X": 0.885,
 }
-#: README: "fixed box / whole frame instead of the hand mask (--locator box / full): 16.7% / 10.8% top-1".
-PUBLISHED_TOP1_WITHOUT_LANDMARKS = {"box": 0.167, "full": 0.108}
+#: README: "fixed box / whole frame instead of the hand mask (--locator box / full): 19.9% / 10.9% top-1".
+PUBLISHED_TOP1_WITHOUT_LANDMARKS = {"box": 0.199, "full": 0.109}
 TOLERANCE = 0.005
 #: asl-eval as its console script runs it, from this checkout.
 ASL_EVAL = [sys.executable, "-c", "import sys; from recognizer.cli import eval_main as m; sys.exit(m())"]

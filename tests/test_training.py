@@ -119,7 +119,8 @@ def test_config_rejects_bad_values(bad: dict[str, object]) -> None:
 
 def test_the_quick_recipe_shows_as_many_twins_and_flags_override_it() -> None:
     quick, full = TrainConfig.quick(), TrainConfig()
-    assert quick.epochs == 10 < full.epochs and quick.learning_rate == 3 * full.learning_rate
+    assert quick.epochs == 10 < full.epochs and quick.learning_rate > full.learning_rate
+    assert quick.arch == full.arch == "compact"
     # half the rows scanned, each twin shown twice as often: a quarter of the images, as in full runs
     assert quick.scan_share * quick.augment.hand_mask == pytest.approx(
         full.scan_share * full.augment.hand_mask
@@ -129,6 +130,10 @@ def test_the_quick_recipe_shows_as_many_twins_and_flags_override_it() -> None:
     assert built == quick.replace(epochs=3, out_dir=str(Path("x")))
     plain = cli._build_config(cli._parser().parse_args(["--out", "x", "--no-landmarks"]))
     assert plain == full.replace(out_dir=str(Path("x")), landmarks=None)
+    reference = cli._build_config(
+        cli._parser().parse_args(["--out", "x", "--arch", "reference", "--learning-rate", "1e-3"])
+    )
+    assert reference == full.replace(out_dir=str(Path("x")), arch="reference", learning_rate=1e-3)
     assert TrainConfig.from_dict(quick.to_dict()) == quick
 
 
@@ -140,13 +145,23 @@ def test_config_rejects_unknown_keys() -> None:
 # ---------------------------------------------------------------- model and augmentation
 
 
-def test_reference_model_shapes_and_softmax(tiny_model: keras.Model) -> None:
+def test_the_default_model_is_the_compact_cnn_and_gives_probabilities(tiny_model: keras.Model) -> None:
     probs = tiny_model.predict(normalize(_images(5)), verbose=0)
     assert probs.shape == (5, NUM_CLASSES) and probs.dtype == np.float32
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     convs = [layer.filters for layer in tiny_model.layers if isinstance(layer, keras.layers.Conv2D)]
-    assert convs == [75, 50, 25]
+    assert convs == [32, 48, 48] and tiny_model.name == "asl_cnn_compact"
     assert tiny_model.layers[-1].units == NUM_CLASSES
+    assert tiny_model.get_layer("dense").units == 512  # the embedding personal profiles compare
+
+
+def test_the_reference_cnn_is_still_there() -> None:
+    reference = make_model("reference")
+    convs = [layer.filters for layer in reference.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert convs == [75, 50, 25] and reference.count_params() == 264_049
+    assert make_model().count_params() == 441_528  # training/README.md's table
+    with pytest.raises(ValueError, match="unknown architecture"):
+        make_model("resnet")
 
 
 def test_flip_only_augmentation_mirrors_or_keeps_each_image() -> None:
@@ -773,4 +788,4 @@ def test_the_run_ends_with_what_its_accuracy_means() -> None:
     assert "rough model" in cli.verdict(0.80, bundled=0.9985)
     assert "a little below" in cli.verdict(0.985, bundled=0.9985)
     assert "As good as the bundled model" in cli.verdict(0.9983, bundled=0.9985)
-    assert "99.85%" in cli.verdict(0.5)  # read from the bundled model's metrics file
+    assert "100.00%" in cli.verdict(0.5)  # read from the bundled model's metrics file
