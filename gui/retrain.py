@@ -181,7 +181,7 @@ class RetrainDialog(QDialog):
         form.addRow("Recipe:", self.recipe_combo)
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, 200)
-        self.epochs_spin.setValue(QUICK_EPOCHS)
+        self.epochs_spin.setValue(QUICK_EPOCHS if RECIPES[0][1] else FULL_EPOCHS)
         self.epochs_spin.setMaximumWidth(140)
         form.addRow("Epochs:", self.epochs_spin)
         self.recipe_combo.currentIndexChanged.connect(

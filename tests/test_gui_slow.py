@@ -66,7 +66,7 @@ def test_retrain_dialog_runs_a_tiny_training_and_swaps_the_model(
             dialog.start_button.click()
         assert ended.args == ["done"], dialog.process.log_tail(40)
         assert len(epochs) == 1 and 0.0 <= epochs[0]["val_accuracy"] <= 1.0
-        assert masking and masking[-1] == (200, 200)  # the quick recipe (the default) scans half the rows
+        assert masking and masking[-1] == (400, 400)  # the full recipe (the default) scans every row
         new_model = dialog.new_model_path
         assert new_model is not None and new_model.is_file() and new_model.parent.parent == models
         assert (new_model.parent / "metrics.json").is_file()

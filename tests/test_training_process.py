@@ -32,17 +32,17 @@ def test_the_app_asks_the_trainer_to_listen_for_cancel_on_stdin(tmp_path: Path) 
 
 
 def test_the_apps_recipes_are_the_trainers(tmp_path: Path) -> None:
-    """The Retrain dialog offers asl-train's two recipes: --quick by default, and the full one."""
+    """The Retrain dialog offers asl-train's two recipes: the full one (the defaults) first, and --quick."""
     config = pytest.importorskip("training.config")
     from training import cli
 
     assert training_process.QUICK_EPOCHS == config.QUICK_EPOCHS == config.TrainConfig.quick().epochs
     assert config.TrainConfig().epochs == training_process.FULL_EPOCHS
-    assert [quick for _, quick, _ in training_process.RECIPES] == [True, False]
-    quick = TrainingRequest(out_dir=tmp_path / "run").arguments()
-    assert "--quick" in quick and quick[quick.index("--epochs") + 1] == "10"
-    full = TrainingRequest(out_dir=tmp_path / "run", quick=False, epochs=25).arguments()
-    assert "--quick" not in full
+    assert [quick for _, quick, _ in training_process.RECIPES] == [False, True]
+    full = TrainingRequest(out_dir=tmp_path / "run").arguments()
+    assert "--quick" not in full and full[full.index("--epochs") + 1] == "25"
+    quick = TrainingRequest(out_dir=tmp_path / "run", quick=True, epochs=10).arguments()
+    assert "--quick" in quick
     for args, expected in ((quick, config.TrainConfig.quick()), (full, config.TrainConfig())):
         built = cli._build_config(cli._parser().parse_args(args[3:]))  # what the child process runs
         assert built.replace(out_dir="", batch_size=expected.batch_size) == expected
