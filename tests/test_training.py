@@ -110,6 +110,7 @@ def test_config_round_trips_through_json(tmp_path: Path) -> None:
         {"scan_share": 0.0},
         {"scan_share": 1.5},
         {"landmark_test_rows": 5},
+        {"learning_rate": 1e-6},
     ],
 )
 def test_config_rejects_bad_values(bad: dict[str, object]) -> None:

@@ -182,7 +182,10 @@ class TrainConfig:
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ConfigError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if not 0.0 < self.min_learning_rate <= self.learning_rate:
-            raise ConfigError("min_learning_rate must be positive and at most learning_rate")
+            raise ConfigError(
+                f"learning rate {self.learning_rate:g} must be at least min_learning_rate "
+                f"{self.min_learning_rate:g} (where its cosine decay ends), which must be positive"
+            )
         if self.early_stopping_patience < 1:
             raise ConfigError("early_stopping_patience must be at least 1")
         if not 0.0 < self.samples_share < 1.0:
