@@ -59,6 +59,7 @@ from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
 
 from gui.settings import AUTO_SOURCE, AppSettings
+from recognizer.settings import LIVE_SEARCH_EVERY
 
 if TYPE_CHECKING:
     import numpy as np
@@ -93,7 +94,7 @@ CAPTURE_MIN_GAP = 0.1
 DUPLICATE_DIFF = 0.75
 #: While no hand is in view, the palm detector searches one frame in this many (a hand
 #: that comes in is found at most 2 frames late; the idle engine costs about a third).
-SEARCH_EVERY = 3
+SEARCH_EVERY = LIVE_SEARCH_EVERY
 
 
 def name_native_thread(name: str) -> None:

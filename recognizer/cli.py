@@ -223,6 +223,16 @@ def _recognize_images(pipeline: Pipeline, source: ImageSource, args: argparse.Na
     return skipped
 
 
+def _search_for_hands(pipeline: Pipeline, source: FrameSource) -> None:
+    """A camera: while no hand is in view, the palm detector searches one frame in
+    :data:`~recognizer.settings.LIVE_SEARCH_EVERY`, as in the app; files search every frame."""
+    from recognizer.locate import MediaPipeLocator
+    from recognizer.settings import LIVE_SEARCH_EVERY
+
+    if isinstance(pipeline.locator, MediaPipeLocator):
+        pipeline.locator.search_every = LIVE_SEARCH_EVERY if source.is_live else 1
+
+
 def _recognize_stream(
     pipeline: Pipeline, spec: str, source: FrameSource, args: argparse.Namespace, out: TextIO
 ) -> None:
@@ -233,6 +243,7 @@ def _recognize_stream(
     """
     pipeline.reset()
     pipeline.committer.clear()
+    _search_for_hands(pipeline, source)
     decoder = _word_decoder() if args.words else None
     start = time.monotonic()
     frames = 0

@@ -85,7 +85,8 @@ class MediaPipeLocator:
             turns with ``retry_pad`` instead of running both passes (a live video: with 3, idle
             costs a sixth of the detector's time, and a hand is found at most 2 frames late, or 5
             when the pass whose turn it is misses it). A lost track is searched for at once in full, and
-            :meth:`reset` makes the next frame do so. 1 (default): every frame, both passes.
+            :meth:`reset` makes the next frame do so. 1 (default): every frame, both passes; live
+            sources use :data:`~recognizer.settings.LIVE_SEARCH_EVERY`.
         mirrored_input: frames are selfie-mirrored (see the module docstring).
         num_threads: onnxruntime intra-op threads; None = onnxruntime's default.
     """

@@ -38,6 +38,11 @@ EXIT_BROKEN_PIPE = 141
 
 #: The most onnxruntime threads a session may ask for; more only adds memory and spinning.
 MAX_THREADS = 64
+#: ``MediaPipeLocator.search_every`` for a live source (a camera, the app's video): while no
+#: hand is in view the palm detector searches one frame in 3, so a hand that comes in is found
+#: at most 2 frames late and an empty view costs about a third. Files and photos search every
+#: frame, so their results do not depend on it.
+LIVE_SEARCH_EVERY = 3
 
 
 class SettingError(ValueError):

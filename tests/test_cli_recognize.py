@@ -418,3 +418,70 @@ def test_seconds_must_be_a_positive_finite_number(seconds: str, capsys: pytest.C
     # "nan" used to be accepted: `elapsed >= nan` is never true, so a camera ran forever.
     assert cli.recognize_main(["demo", "--seconds", seconds]) == EXIT_USER_ERROR
     assert "--seconds must be a positive number" in capsys.readouterr().err
+
+
+def test_a_camera_searches_for_hands_at_the_apps_live_rate_and_files_every_frame(
+    tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """asl-recognize on a camera with no hand in view: the palm detector runs on one frame in
+    LIVE_SEARCH_EVERY, as in the app (it used to search every frame, twice); a synthetic or
+    video source still searches every frame, so its results do not depend on the rate."""
+    from recognizer.hands.models import PalmDetector
+    from recognizer.settings import LIVE_SEARCH_EVERY
+    from recognizer.sources import CameraSource
+    from tests.test_sources import FakeCapture
+
+    built: list[Pipeline] = []
+    build = cli._build_pipeline
+    monkeypatch.setattr(cli, "_build_pipeline", lambda args: built.append(build(args)) or built[-1])
+    searches: list[float] = []
+    detect = PalmDetector.__call__
+
+    def counted(self: PalmDetector, frame: np.ndarray, pad: float = 0.0) -> list:
+        searches.append(pad)
+        return detect(self, frame, pad)
+
+    monkeypatch.setattr(PalmDetector, "__call__", counted)
+    blank = np.full((480, 640, 3), 128, np.uint8)
+    frames = 3 * LIVE_SEARCH_EVERY
+    monkeypatch.setattr(
+        cli,
+        "_open_for_recognize",
+        lambda spec: CameraSource(0, capture_factory=lambda i: FakeCapture([blank] * frames), retries=0),
+    )
+    cli.recognize_main(["0", "--model", str(tiny_model_path)])  # ends when the fake camera runs dry
+    assert "camera 0 was lost" in capsys.readouterr().err
+    assert built[-1].locator.search_every == LIVE_SEARCH_EVERY
+    # 3 searches in 9 frames: the first both plain and padded, then one pass each, in turns
+    assert len(searches) == 4 and searches[0] == 0.0 and searches[1] > 0.0, searches
+
+    monkeypatch.setattr(cli, "_open_for_recognize", lambda spec: _BlankVideo(frames))
+    searches.clear()
+    assert cli.recognize_main(["clip.mp4", "--model", str(tiny_model_path)]) == 0
+    assert built[-1].locator.search_every == 1
+    assert len(searches) == 2 * frames  # every empty frame searched, plain and padded
+
+
+class _BlankVideo:
+    """A video file's worth of grey frames with no hand (not live)."""
+
+    name = "clip.mp4"
+    kind = "video"
+    fps = 15.0
+    is_live = False
+
+    def __init__(self, frames: int) -> None:
+        self.left = frames
+
+    def read(self) -> np.ndarray | None:
+        self.left -= 1
+        return np.full((480, 640, 3), 128, np.uint8) if self.left >= 0 else None
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> _BlankVideo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
