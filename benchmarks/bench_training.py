@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from training.config import ARCHITECTURES, AugmentConfig, TrainConfig  # noqa: E402
 from training.data import bundled_csv, load_dataset  # noqa: E402
+from training.handmask import usable_cores  # noqa: E402
 
 #: Rows a default retrain scans from an empty cache: the train CSV and (for the landmark
 #: classifier's test score) a sample of the test CSV.
@@ -127,7 +128,7 @@ def bench_batch(
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "hand_landmark_batch.onnx"
         onnx.save(model, str(path))
-        cores = os.cpu_count() or 1
+        cores = usable_cores()
         sessions = [make_session(path, num_threads=1) for _ in range(cores)]
     name = sessions[0].get_inputs()[0].name
     x = np.random.default_rng(0).random((images_per_session, 224, 224, 3), dtype=np.float32)
@@ -175,7 +176,7 @@ def main() -> int:
     if not set(archs) <= set(ARCHITECTURES):
         parser.error(f"unknown architectures: {', '.join(sorted(set(archs) - set(ARCHITECTURES)))}")
 
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     results: dict[str, object] = {"cpu_count": cores}
     if "load" in sections:
         load = bench_load(args.load_repeats)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -279,3 +280,26 @@ def test_a_run_with_a_scan_share_scans_only_that_share_of_its_rows(
     )
     assert scanned == [round(0.5 * 24710) + round(0.5 * 2745), 300]  # half the training and validation rows
     assert full.hands is not None and full.hands[2] is not None and len(full.hands[2]) == 300
+
+
+def test_usable_cores_follow_the_cpus_allowed_and_a_containers_quota(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan starts one landmark session per usable core: not one per host core in a container."""
+    from training.handmask import usable_cores
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    cpu_max = tmp_path / "cpu.max"
+    assert usable_cores(cpu_max) == 4  # no cgroup file: the CPUs it may run on
+    cpu_max.write_text("max 100000\n")
+    assert usable_cores(cpu_max) == 4  # no quota
+    cpu_max.write_text("200000 100000\n")
+    assert usable_cores(cpu_max) == 2  # docker --cpus 2
+    cpu_max.write_text("150000 100000\n")
+    assert usable_cores(cpu_max) == 2  # 1.5 CPUs: two workers
+    cpu_max.write_text("50000 100000\n")
+    assert usable_cores(cpu_max) == 1
+    cpu_max.write_text("1600000 100000\n")
+    assert usable_cores(cpu_max) == 4  # a quota above the allowed CPUs changes nothing
+    cpu_max.write_text("garbage\n")
+    assert usable_cores(cpu_max) == 4

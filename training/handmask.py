@@ -11,8 +11,9 @@ Training then shows the masked twin instead of the original with probability
 ``AugmentConfig.hand_mask`` (see :func:`training.train.make_dataset`).
 
 Finding landmarks costs two passes of the landmark model, ~20 ms per image on one core
-(one single-threaded session per worker, one worker per core: ~90 rows/s on two cores,
-about 6.4 minutes for the 27,455 train and 7,172 test rows; ``benchmarks/bench_training.py``),
+(one single-threaded session per worker, one worker per usable core: 90-180 rows/s on two
+cores depending on the machine, 2.6-5 minutes for the 27,455 train rows and the 1,000 test
+rows the defaults scan; ``benchmarks/bench_training.py``),
 so results are cached per image set and recipe in :func:`recognizer.paths.cache_dir`, and a
 subset of a cached set (``--limit``) is read from it. About 97% of Sign-MNIST images yield a hand; the rest keep
 only their original. The cache also keeps what the landmark model said about each image
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import threading
 from collections.abc import Callable
@@ -153,6 +155,27 @@ def mask_one(landmarker: HandLandmarker, image: np.ndarray) -> np.ndarray | None
     return crop_hand(frame, hand)
 
 
+#: Linux cgroup v2: "QUOTA PERIOD" (or "max PERIOD") microseconds of CPU a container may use.
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+
+
+def usable_cores(cpu_max: Path = CGROUP_CPU_MAX) -> int:
+    """The cores this process may really use: the CPUs it may run on (``taskset``, cpusets),
+    capped by a container's CPU quota (``docker --cpus 2`` on a 64-core host: 2), at least 1.
+
+    ``os.cpu_count()`` counts the host's cores, so a scan sized by it starts one single-threaded
+    landmark session per host core and they fight over the few the container has.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        quota, period = cpu_max.read_text(encoding="ascii").split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(float(quota) / float(period))))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 CPU limit (or not Linux)
+    return max(1, cores)
+
+
 def scan_images(
     images: np.ndarray,
     *,
@@ -170,7 +193,7 @@ def scan_images(
     scan = HandScan.unscanned(images)
     if n == 0:
         return scan
-    workers = max(1, workers or (os.cpu_count() or 1))
+    workers = max(1, workers or usable_cores())
     local = threading.local()
 
     def work(i: int) -> None:
