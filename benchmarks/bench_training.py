@@ -69,7 +69,7 @@ def bench_load(repeats: int) -> dict[str, float]:
 
 
 def bench_train(
-    augment: bool, steps: int, windows: int, batch_size: int, jit: bool = False, arch: str = "compact"
+    augment: bool, steps: int, windows: int, batch_size: int, jit: bool = False, arch: str = TrainConfig.arch
 ) -> dict[str, float]:
     """Training images/s of the ``arch`` CNN, per window of ``steps`` batches (``jit``: XLA-compiled steps)."""
     import keras

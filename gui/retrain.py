@@ -181,14 +181,10 @@ class RetrainDialog(QDialog):
         form.addRow("Recipe:", self.recipe_combo)
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, 200)
-        self.epochs_spin.setValue(QUICK_EPOCHS if RECIPES[0][1] else FULL_EPOCHS)
         self.epochs_spin.setMaximumWidth(140)
         form.addRow("Epochs:", self.epochs_spin)
-        self.recipe_combo.currentIndexChanged.connect(
-            lambda: self.epochs_spin.setValue(
-                QUICK_EPOCHS if self.recipe_combo.currentData() else FULL_EPOCHS
-            )
-        )
+        self._show_recipe_epochs()
+        self.recipe_combo.currentIndexChanged.connect(self._show_recipe_epochs)
         self.batch_spin = QSpinBox()
         self.batch_spin.setRange(8, 2048)
         self.batch_spin.setSingleStep(32)
@@ -262,6 +258,10 @@ class RetrainDialog(QDialog):
         if not training_cli_available():
             self.start_button.setEnabled(False)
             self.status_label.setText("The training package (asl-train) is not installed with this app.")
+
+    def _show_recipe_epochs(self) -> None:
+        """The epochs spin box shows the chosen recipe's epochs."""
+        self.epochs_spin.setValue(QUICK_EPOCHS if self.recipe_combo.currentData() else FULL_EPOCHS)
 
     def _with_browse(self, edit: QLineEdit) -> QWidget:
         row = QWidget()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import keras
 
 from recognizer.preprocess import INPUT_SHAPE, NUM_CLASSES
-from training.config import ARCHITECTURES
+from training.config import ARCHITECTURES, TrainConfig
 
 INPUT_NAME = "image"
 OUTPUT_NAME = "probabilities"
@@ -58,7 +58,7 @@ def _three_conv(num_classes: int, arch: str) -> keras.Model:
     return keras.Model(inputs, outputs, name=f"asl_cnn_{arch}")
 
 
-def make_model(arch: str = "compact", num_classes: int = NUM_CLASSES) -> keras.Model:
+def make_model(arch: str = TrainConfig.arch, num_classes: int = NUM_CLASSES) -> keras.Model:
     """Build an uncompiled model taking normalised ``(N, 28, 28, 1)`` input, giving class probabilities."""
     if arch in WIDTHS:
         return _three_conv(num_classes, arch)
